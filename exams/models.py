@@ -1,0 +1,133 @@
+"""Attempts: one candidate's sitting of a full mock exam or a drill, question by question."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from questions.models import Exam, Question
+
+
+class Attempt(models.Model):
+    class Mode(models.TextChoices):
+        FULL = "full", "Full mock exam"
+        DRILL = "drill", "Domain drill"
+        MISSED = "missed", "Missed and flagged practice"
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress", "In progress"
+        SUBMITTED = "submitted", "Submitted"
+
+    class Feedback(models.TextChoices):
+        AT_END = "end", "At the end"
+        IMMEDIATE = "immediate", "After each answer"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attempts")
+    exam = models.ForeignKey(Exam, on_delete=models.PROTECT, related_name="attempts")
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.FULL)
+    feedback = models.CharField(max_length=10, choices=Feedback.choices, default=Feedback.AT_END)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.IN_PROGRESS)
+    # The exam's numbers at the start, so a later blueprint edit does not rewrite history.
+    question_count = models.PositiveSmallIntegerField()
+    pass_mark_percent = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField()
+    deadline = models.DateTimeField(null=True, blank=True, help_text="Empty for an untimed drill.")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    timed_out = models.BooleanField(default=False)
+    current_position = models.PositiveSmallIntegerField(default=1)
+    # Filled once, at submission.
+    correct_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    score_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    passed = models.BooleanField(null=True, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            # Prevents two full mocks running at once for one candidate, even when two
+            # "start" requests race each other.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(status="in_progress", mode="full"),
+                name="attempt_one_full_mock_in_progress_per_user",
+            ),
+            models.CheckConstraint(
+                condition=Q(deadline__isnull=True) | Q(deadline__gt=F("started_at")),
+                name="attempt_deadline_after_start",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(status="in_progress", submitted_at__isnull=True, correct_count__isnull=True)
+                    | Q(status="submitted", submitted_at__isnull=False, correct_count__isnull=False)
+                ),
+                name="attempt_submitted_iff_scored",
+            ),
+            models.CheckConstraint(
+                condition=Q(correct_count__isnull=True) | Q(correct_count__lte=F("question_count")),
+                name="attempt_correct_at_most_count",
+            ),
+            models.CheckConstraint(
+                condition=Q(current_position__gte=1) & Q(current_position__lte=F("question_count")),
+                name="attempt_current_position_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["in_progress", "submitted"]), name="attempt_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(mode__in=["full", "drill", "missed"]), name="attempt_mode_valid"
+            ),
+        ]
+        indexes = [
+            # Serves the dashboard and history: a user's attempts, newest first.
+            models.Index(fields=["user", "-started_at"], name="attempt_user_started_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_mode_display()} {self.id} ({self.user})"
+
+    @property
+    def is_in_progress(self) -> bool:
+        return self.status == self.Status.IN_PROGRESS
+
+    def seconds_left(self, now: datetime) -> int | None:
+        if self.deadline is None:
+            return None
+        return max(0, int((self.deadline - now).total_seconds()))
+
+    def is_past_deadline(self, now: datetime) -> bool:
+        return self.deadline is not None and now >= self.deadline
+
+
+class AttemptItem(models.Model):
+    """One question of an attempt, with the candidate's answer and flag."""
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="items")
+    # PROTECT: a question that was ever asked stays in the bank (retire it instead).
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="attempt_items")
+    position = models.PositiveSmallIntegerField()  # 1-based, as shown to the candidate
+    choice_order = models.JSONField(help_text="Choice ids in the order this attempt shows them.")
+    selected = models.JSONField(default=list, blank=True, help_text="Selected choice ids.")
+    flagged = models.BooleanField(default=False)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    revealed = models.BooleanField(default=False, help_text="Immediate feedback shown; answer locked.")
+    is_correct = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["attempt", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["attempt", "position"], name="item_position_unique_per_attempt"),
+            models.UniqueConstraint(fields=["attempt", "question"], name="item_question_unique_per_attempt"),
+            models.CheckConstraint(condition=Q(position__gte=1), name="item_position_from_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attempt_id} #{self.position}"
+
+    @property
+    def is_answered(self) -> bool:
+        return bool(self.selected)

@@ -1,0 +1,108 @@
+"""Scoring and quota arithmetic: pure functions, no database."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+
+
+def allocate_quotas(count: int, weights: Mapping[K, int | float]) -> dict[K, int]:
+    """Split `count` over the keys in proportion to `weights` (largest-remainder method).
+
+    The quotas always add up to exactly `count`. Each key first gets the whole part of
+    its exact share; the seats left over go to the largest fractional remainders, ties
+    going to the larger weight and then to the key that comes first.
+    """
+    if count < 0:
+        raise ValueError("count must not be negative")
+    if not weights:
+        if count:
+            raise ValueError("cannot split a positive count over no weights")
+        return {}
+    if any(w < 0 for w in weights.values()):
+        raise ValueError("weights must not be negative")
+    total = sum(Fraction(w) for w in weights.values())
+    if total == 0:
+        raise ValueError("weights must not all be zero")
+    keys = list(weights)
+    shares = {k: Fraction(weights[k]) * count / total for k in keys}
+    quotas = {k: int(shares[k]) for k in keys}  # floor: shares are non-negative
+    left = count - sum(quotas.values())
+    by_remainder = sorted(
+        range(len(keys)),
+        key=lambda i: (-(shares[keys[i]] - quotas[keys[i]]), -Fraction(weights[keys[i]]), i),
+    )
+    for i in by_remainder[:left]:
+        quotas[keys[i]] += 1
+    return quotas
+
+
+def item_is_correct(selected: Iterable[int], correct: Iterable[int]) -> bool:
+    """All or nothing, as in the real exam: the selected set must equal the correct set."""
+    chosen = set(selected)
+    return bool(chosen) and chosen == set(correct)
+
+
+def percent(correct: int, total: int) -> float:
+    return round(100 * correct / total, 1) if total else 0.0
+
+
+def meets(correct: int, total: int, pass_mark_percent: int) -> bool:
+    # Exact arithmetic: 49/65 is 75.38% and meets 75; 48/65 is 73.8% and does not.
+    return total > 0 and correct * 100 >= pass_mark_percent * total
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    domain_number: int
+    domain_name: str
+    task_code: str
+    task_name: str
+    selected: frozenset[int]
+    correct: frozenset[int]
+    flagged: bool = False
+
+    @property
+    def is_correct(self) -> bool:
+        return item_is_correct(self.selected, self.correct)
+
+
+def score_items(items: Sequence[ItemOutcome], *, pass_mark_percent: int) -> dict[str, Any]:
+    """The report of an attempt: overall, per domain and per task statement."""
+    domains: dict[int, dict[str, Any]] = {}
+    tasks: dict[str, dict[str, Any]] = {}
+    for item in items:
+        d = domains.setdefault(
+            item.domain_number,
+            {"number": item.domain_number, "name": item.domain_name, "correct": 0, "total": 0},
+        )
+        t = tasks.setdefault(
+            item.task_code,
+            {"code": item.task_code, "name": item.task_name, "domain": item.domain_number, "correct": 0, "total": 0},
+        )
+        for row in (d, t):
+            row["total"] += 1
+            row["correct"] += int(item.is_correct)
+    for row in [*domains.values(), *tasks.values()]:
+        row["percent"] = percent(row["correct"], row["total"])
+        row["meets"] = meets(row["correct"], row["total"], pass_mark_percent)
+    correct = sum(int(i.is_correct) for i in items)
+    return {
+        "correct": correct,
+        "total": len(items),
+        "percent": percent(correct, len(items)),
+        "passed": meets(correct, len(items), pass_mark_percent),
+        "pass_mark_percent": pass_mark_percent,
+        "answered": sum(1 for i in items if i.selected),
+        "flagged": sum(1 for i in items if i.flagged),
+        "domains": [domains[n] for n in sorted(domains)],
+        "tasks": [tasks[c] for c in sorted(tasks, key=_task_sort_key)],
+    }
+
+
+def _task_sort_key(code: str) -> tuple[int, ...]:
+    return tuple(int(p) if p.isdigit() else 0 for p in code.split("."))

@@ -1,0 +1,316 @@
+"""The exam engine: starting, answering, flagging, timing and submitting attempts.
+
+Every mode (full mock, drill, missed-question practice) runs through these functions.
+Times are always the server's (`timezone.now()`), passed in so tests can freeze them.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from exams.models import Attempt, AttemptItem
+from exams.scoring import ItemOutcome, allocate_quotas, score_items
+from questions.models import Choice, Domain, Exam, Question
+
+MSG_SHORTFALL = "The question bank cannot fill this exam yet: {details}. Ask an instructor to load more questions."
+MSG_SHORTFALL_DOMAIN = "{name} needs {needed} questions but the bank holds {available} (short by {short})"
+MSG_FULL_IN_PROGRESS = "You already have a full mock exam in progress; it has been resumed."
+MSG_DEADLINE_PASSED = "Time is up: the attempt was submitted when its time ran out, so this change was not saved."
+MSG_SUBMITTED = "This attempt has been submitted, so its answers can no longer change."
+MSG_TOO_MANY = "This question takes {n} answers. Clear one before choosing another: this change was not saved."
+MSG_ONE_ONLY = "This question takes one answer: this change was not saved."
+MSG_UNKNOWN_CHOICE = "That answer is not one of this question's choices: nothing was saved."
+MSG_LOCKED = "The answer to this question has been revealed, so it can no longer change."
+
+
+class ExamError(Exception):
+    """A rule of the exam refused the request; `message` is shown to the candidate."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
+class BankShortfall(ExamError):
+    pass
+
+
+class AttemptClosed(ExamError):
+    """The attempt is over (submitted, or its time ran out): nothing can change."""
+
+
+class AnswerRefused(ExamError):
+    pass
+
+
+class AttemptInProgress(ExamError):
+    """Only one full mock runs at a time; carries the one that is running."""
+
+    def __init__(self, attempt: Attempt):
+        self.attempt = attempt
+        super().__init__(MSG_FULL_IN_PROGRESS)
+
+
+# --- starting ---------------------------------------------------------------------------
+
+
+def _last_seen(user_id: int) -> dict[int, datetime]:
+    """When this user was last shown each question, in any attempt."""
+    rows = (
+        AttemptItem.objects.filter(attempt__user_id=user_id)
+        .values("question_id")
+        .annotate(last=Max("attempt__started_at"))
+        .values_list("question_id", "last")
+    )
+    return dict(rows)
+
+
+def draw_questions(
+    *,
+    user_id: int,
+    quotas: dict[Domain, int],
+    candidates: Q,
+    rng: random.Random,
+) -> list[int]:
+    """Pick question ids per domain: never-seen first, then least recently seen, random within.
+
+    Raises BankShortfall naming every domain that cannot be filled.
+    """
+    pool: dict[int, list[int]] = defaultdict(list)
+    for question_id, domain_id in (
+        Question.objects.filter(candidates, status=Question.Status.ACTIVE, task__domain__in=list(quotas))
+        .values_list("id", "task__domain_id")
+        .order_by("id")
+    ):
+        pool[domain_id].append(question_id)
+    short = [
+        MSG_SHORTFALL_DOMAIN.format(
+            name=domain.name, needed=needed, available=len(pool[domain.id]), short=needed - len(pool[domain.id])
+        )
+        for domain, needed in quotas.items()
+        if len(pool[domain.id]) < needed
+    ]
+    if short:
+        raise BankShortfall(MSG_SHORTFALL.format(details="; ".join(short)))
+    seen = _last_seen(user_id)
+    chosen: list[int] = []
+    for domain, needed in quotas.items():
+        ids = pool[domain.id]
+        rng.shuffle(ids)
+        # Stable sort keeps the shuffle's randomness among equals.
+        ids.sort(key=lambda qid: (qid in seen, seen.get(qid) or datetime.min.replace(tzinfo=timezone.utc)))
+        chosen.extend(ids[:needed])
+    return chosen
+
+
+def _create_attempt(
+    *,
+    user,
+    exam: Exam,
+    mode: str,
+    question_ids: Sequence[int],
+    minutes: float | None,
+    feedback: str,
+    now: datetime,
+    rng: random.Random,
+) -> Attempt:
+    order = list(question_ids)
+    rng.shuffle(order)
+    choices: dict[int, list[int]] = defaultdict(list)
+    for question_id, choice_id in Choice.objects.filter(question_id__in=order).values_list("question_id", "id"):
+        choices[question_id].append(choice_id)
+    attempt = Attempt.objects.create(
+        user=user,
+        exam=exam,
+        mode=mode,
+        feedback=feedback,
+        question_count=len(order),
+        pass_mark_percent=exam.pass_mark_percent,
+        started_at=now,
+        deadline=now + timedelta(minutes=minutes) if minutes else None,
+    )
+    items = []
+    for position, question_id in enumerate(order, start=1):
+        choice_order = sorted(choices[question_id])
+        rng.shuffle(choice_order)
+        items.append(AttemptItem(attempt=attempt, question_id=question_id, position=position, choice_order=choice_order))
+    AttemptItem.objects.bulk_create(items)
+    return attempt
+
+
+def attempt_start_full_mock(*, user, exam: Exam, now: datetime | None = None, rng: random.Random | None = None) -> Attempt:
+    """Start a full mock exam drawn by the blueprint's weights, or resume the one in progress.
+
+    Raises BankShortfall when the bank cannot fill a domain's quota, and ExamError
+    (carrying the attempt in progress) when one is already running.
+    """
+    now = now or timezone.now()
+    rng = rng or random.Random()
+    attempts_expire_due(user_id=user.pk, now=now)
+    running = Attempt.objects.filter(user=user, mode=Attempt.Mode.FULL, status=Attempt.Status.IN_PROGRESS).first()
+    if running is not None:
+        raise AttemptInProgress(running)
+    domains = list(exam.domains.order_by("number"))
+    quotas = allocate_quotas(exam.question_count, {d: d.weight_percent for d in domains})
+    question_ids = draw_questions(user_id=user.pk, quotas=quotas, candidates=Q(), rng=rng)
+    try:
+        with transaction.atomic():
+            return _create_attempt(
+                user=user,
+                exam=exam,
+                mode=Attempt.Mode.FULL,
+                question_ids=question_ids,
+                minutes=exam.minutes,
+                feedback=Attempt.Feedback.AT_END,
+                now=now,
+                rng=rng,
+            )
+    except IntegrityError:
+        # Another request started one between our check and our insert.
+        running = Attempt.objects.filter(user=user, mode=Attempt.Mode.FULL, status=Attempt.Status.IN_PROGRESS).first()
+        if running is None:
+            raise
+        raise AttemptInProgress(running) from None
+
+
+# --- during the attempt ------------------------------------------------------------------
+
+
+def _open_items(item: AttemptItem, now: datetime):
+    """The item, only while its attempt still accepts changes (used as a guarded UPDATE)."""
+    return AttemptItem.objects.filter(
+        Q(attempt__deadline__isnull=True) | Q(attempt__deadline__gt=now),
+        pk=item.pk,
+        attempt__status=Attempt.Status.IN_PROGRESS,
+    )
+
+
+def _ensure_open(attempt: Attempt, now: datetime) -> None:
+    if attempt.status == Attempt.Status.SUBMITTED:
+        raise AttemptClosed(MSG_SUBMITTED)
+    if attempt.is_past_deadline(now):
+        attempt_submit(attempt=attempt, now=now)
+        raise AttemptClosed(MSG_DEADLINE_PASSED)
+
+
+def _closed_after_race(item: AttemptItem, now: datetime) -> AttemptClosed:
+    attempt = Attempt.objects.get(pk=item.attempt_id)
+    try:
+        _ensure_open(attempt, now)
+    except AttemptClosed as exc:
+        return exc
+    return AttemptClosed(MSG_SUBMITTED)
+
+
+def attempt_answer(*, item: AttemptItem, choice_ids: Collection[int], now: datetime | None = None) -> AttemptItem:
+    """Store the candidate's selection for one question (an empty selection clears it).
+
+    `item` must come with its attempt and question loaded. The write is a single UPDATE
+    guarded by the attempt's status and deadline, so an answer that races the deadline
+    or a submission can never land after it.
+    """
+    now = now or timezone.now()
+    _ensure_open(item.attempt, now)
+    if item.revealed:
+        raise AnswerRefused(MSG_LOCKED)
+    wanted = set(choice_ids)
+    if not wanted <= set(item.choice_order):
+        raise AnswerRefused(MSG_UNKNOWN_CHOICE)
+    limit = item.question.select_count
+    if len(wanted) > limit:
+        raise AnswerRefused(MSG_ONE_ONLY if limit == 1 else MSG_TOO_MANY.format(n=limit))
+    selected = [c for c in item.choice_order if c in wanted]
+    answered_at = now if selected else None
+    if not _open_items(item, now).filter(revealed=False).update(selected=selected, answered_at=answered_at):
+        raise _closed_after_race(item, now)
+    item.selected, item.answered_at = selected, answered_at
+    return item
+
+
+def attempt_flag(*, item: AttemptItem, flagged: bool, now: datetime | None = None) -> AttemptItem:
+    """Set or clear the "flag for review" mark on one question."""
+    now = now or timezone.now()
+    _ensure_open(item.attempt, now)
+    if not _open_items(item, now).update(flagged=flagged):
+        raise _closed_after_race(item, now)
+    item.flagged = flagged
+    return item
+
+
+def attempt_goto(*, attempt: Attempt, position: int) -> None:
+    """Remember where the candidate is, so a return (on any device) resumes there."""
+    if attempt.is_in_progress and attempt.current_position != position:
+        Attempt.objects.filter(pk=attempt.pk, status=Attempt.Status.IN_PROGRESS).update(current_position=position)
+        attempt.current_position = position
+
+
+# --- finishing ------------------------------------------------------------------------------
+
+
+def attempt_submit(*, attempt: Attempt, now: datetime | None = None) -> Attempt:
+    """Score the attempt once and store the result with it. Submitting again changes nothing.
+
+    An attempt past its deadline is recorded as ending at its deadline (timed out).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        # The row lock makes a second, concurrent submission wait and then see the first.
+        locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
+        if locked.status == Attempt.Status.SUBMITTED:
+            return locked
+        items = list(locked.items.values("id", "question_id", "selected", "flagged"))
+        question_ids = [i["question_id"] for i in items]
+        correct: dict[int, set[int]] = defaultdict(set)
+        for question_id, choice_id in Choice.objects.filter(
+            question_id__in=question_ids, is_correct=True
+        ).values_list("question_id", "id"):
+            correct[question_id].add(choice_id)
+        meta = {
+            row[0]: row[1:]
+            for row in Question.objects.filter(id__in=question_ids).values_list(
+                "id", "task__domain__number", "task__domain__name", "task__code", "task__name"
+            )
+        }
+        outcomes = [
+            ItemOutcome(
+                *meta[i["question_id"]],
+                selected=frozenset(i["selected"]),
+                correct=frozenset(correct[i["question_id"]]),
+                flagged=i["flagged"],
+            )
+            for i in items
+        ]
+        result = score_items(outcomes, pass_mark_percent=locked.pass_mark_percent)
+        right = [i["id"] for i, o in zip(items, outcomes, strict=True) if o.is_correct]
+        AttemptItem.objects.filter(attempt=locked).exclude(id__in=right).update(is_correct=False)
+        AttemptItem.objects.filter(id__in=right).update(is_correct=True)
+
+        timed_out = locked.is_past_deadline(now)
+        ended = locked.deadline if timed_out else now
+        result["time_used_seconds"] = int((ended - locked.started_at).total_seconds())
+        locked.status = Attempt.Status.SUBMITTED
+        locked.submitted_at = ended
+        locked.timed_out = timed_out
+        locked.correct_count = result["correct"]
+        locked.score_percent = Decimal(str(result["percent"]))
+        locked.passed = result["passed"]
+        locked.result = result
+        locked.save()
+    return locked
+
+
+def attempts_expire_due(*, user_id: int, now: datetime | None = None) -> int:
+    """Submit every attempt of this user whose time has run out; return how many."""
+    now = now or timezone.now()
+    due = list(Attempt.objects.filter(user_id=user_id, status=Attempt.Status.IN_PROGRESS, deadline__lte=now))
+    for attempt in due:
+        attempt_submit(attempt=attempt, now=now)
+    return len(due)

@@ -1,0 +1,261 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from exams import selectors, services
+from exams.models import Attempt, AttemptItem
+
+REVIEW_FILTERS = {"all": "All questions", "flagged": "Flagged", "unanswered": "Unanswered"}
+REPORT_FILTERS = {"all": "All", "flagged": "Flagged", "incorrect": "Incorrect", "unanswered": "Unanswered"}
+
+
+def _get_attempt_for_user(request: HttpRequest, attempt_id: UUID) -> Attempt:
+    """The user's own attempt (404 for anyone else's), finalised if its time ran out."""
+    attempt = get_object_or_404(Attempt.objects.select_related("exam"), pk=attempt_id, user=request.user)
+    if attempt.is_in_progress and attempt.is_past_deadline(timezone.now()):
+        attempt = services.attempt_submit(attempt=attempt)
+    return attempt
+
+
+def _get_item_for_user(request: HttpRequest, attempt_id: UUID, position: int) -> AttemptItem:
+    return get_object_or_404(
+        AttemptItem.objects.select_related("attempt", "question"),
+        attempt_id=attempt_id,
+        attempt__user=request.user,
+        position=position,
+    )
+
+
+def _redirect(request: HttpRequest, url: str) -> HttpResponse:
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    services.attempts_expire_due(user_id=request.user.pk, now=now)
+    exam = selectors.default_exam()
+    in_progress = selectors.in_progress_attempts(request.user)
+    for attempt in in_progress:
+        attempt.time_left = attempt.seconds_left(now)
+    last = (
+        Attempt.objects.filter(user=request.user, status=Attempt.Status.SUBMITTED, mode=Attempt.Mode.FULL)
+        .order_by("-submitted_at")
+        .first()
+    )
+    return render(
+        request,
+        "exams/dashboard.html",
+        {
+            "exam": exam,
+            "in_progress": in_progress,
+            "last_full": last,
+            "bank": selectors.bank_size_by_domain(exam) if exam else [],
+        },
+    )
+
+
+@login_required
+@require_POST
+def start_full_mock(request: HttpRequest) -> HttpResponse:
+    exam = selectors.default_exam()
+    if exam is None:
+        messages.error(request, "No exam blueprint is loaded yet.")
+        return redirect("exams:dashboard")
+    try:
+        attempt = services.attempt_start_full_mock(user=request.user, exam=exam)
+    except services.AttemptInProgress as exc:
+        messages.info(request, exc.message)
+        attempt = exc.attempt
+    except services.ExamError as exc:
+        messages.error(request, exc.message)
+        return redirect("exams:dashboard")
+    return redirect("exams:attempt", attempt_id=attempt.pk)
+
+
+@login_required
+@require_GET
+def attempt_detail(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
+    attempt = _get_attempt_for_user(request, attempt_id)
+    if not attempt.is_in_progress:
+        return redirect("exams:report", attempt_id=attempt.pk)
+    return redirect("exams:question", attempt_id=attempt.pk, position=attempt.current_position)
+
+
+def _question_context(attempt: Attempt, item: AttemptItem) -> dict:
+    now = timezone.now()
+    nav = selectors.navigator(attempt)
+    return {
+        "attempt": attempt,
+        "item": item,
+        "question": item.question,
+        "choices": selectors.item_choices(item),
+        "selected": set(item.selected),
+        "navigator": nav,
+        "answered_count": sum(1 for n in nav if n["answered"]),
+        "flagged_count": sum(1 for n in nav if n["flagged"]),
+        "seconds_left": attempt.seconds_left(now),
+        "previous": item.position - 1 if item.position > 1 else None,
+        "next": item.position + 1 if item.position < attempt.question_count else None,
+    }
+
+
+@login_required
+@require_GET
+def question(request: HttpRequest, attempt_id: UUID, position: int) -> HttpResponse:
+    attempt = _get_attempt_for_user(request, attempt_id)
+    if not attempt.is_in_progress:
+        return redirect("exams:report", attempt_id=attempt.pk)
+    item = get_object_or_404(AttemptItem.objects.select_related("question"), attempt=attempt, position=position)
+    item.attempt = attempt
+    services.attempt_goto(attempt=attempt, position=position)
+    return render(request, "exams/question.html", _question_context(attempt, item))
+
+
+def _parse_choice_ids(request: HttpRequest) -> list[int]:
+    try:
+        return [int(v) for v in request.POST.getlist("choice")]
+    except ValueError:
+        raise services.AnswerRefused(services.MSG_UNKNOWN_CHOICE) from None
+
+
+def _after_answer_url(attempt_id: UUID, position: int, go: str, count: int) -> tuple[str, dict]:
+    if go == "next" and position < count:
+        return "exams:question", {"attempt_id": attempt_id, "position": position + 1}
+    if go == "previous" and position > 1:
+        return "exams:question", {"attempt_id": attempt_id, "position": position - 1}
+    if go == "review":
+        return "exams:review", {"attempt_id": attempt_id}
+    return "exams:question", {"attempt_id": attempt_id, "position": position}
+
+
+@login_required
+@require_POST
+def answer(request: HttpRequest, attempt_id: UUID, position: int) -> HttpResponse:
+    """Save one answer. htmx posts on every change and gets a status fragment back; the
+    same form without JavaScript posts here and is redirected to where it asked to go."""
+    item = _get_item_for_user(request, attempt_id, position)
+    try:
+        services.attempt_answer(item=item, choice_ids=_parse_choice_ids(request))
+    except services.AttemptClosed as exc:
+        if request.htmx:
+            return render(request, "exams/_answer_closed.html", {"message": exc.message, "attempt": item.attempt}, status=409)
+        messages.error(request, exc.message)
+        return redirect("exams:report", attempt_id=attempt_id)
+    except services.AnswerRefused as exc:
+        if request.htmx:
+            # Re-render the choices from what is stored, so the screen never shows an
+            # unsaved selection as if it were saved.
+            context = {"item": item, "choices": selectors.item_choices(item), "selected": set(item.selected),
+                       "question": item.question, "message": exc.message}
+            return render(request, "exams/_answer_refused.html", context, status=422)
+        messages.error(request, exc.message)
+        return redirect("exams:question", attempt_id=attempt_id, position=position)
+    if request.htmx:
+        answered = AttemptItem.objects.filter(attempt_id=attempt_id).exclude(selected=[]).count()
+        return render(
+            request,
+            "exams/_answer_saved.html",
+            {"item": item, "answered_count": answered, "attempt": item.attempt},
+        )
+    name, kwargs = _after_answer_url(attempt_id, position, request.POST.get("go", ""), item.attempt.question_count)
+    return redirect(name, **kwargs)
+
+
+@login_required
+@require_POST
+def flag(request: HttpRequest, attempt_id: UUID, position: int) -> HttpResponse:
+    item = _get_item_for_user(request, attempt_id, position)
+    flagged = request.POST.get("flagged") == "1"
+    try:
+        services.attempt_flag(item=item, flagged=flagged)
+    except services.AttemptClosed as exc:
+        if request.htmx:
+            return render(request, "exams/_answer_closed.html", {"message": exc.message, "attempt": item.attempt}, status=409)
+        messages.error(request, exc.message)
+        return redirect("exams:report", attempt_id=attempt_id)
+    if request.htmx:
+        return render(request, "exams/_flag.html", {"item": item, "attempt": item.attempt, "oob": True})
+    return redirect("exams:question", attempt_id=attempt_id, position=position)
+
+
+@login_required
+@require_GET
+def review(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
+    attempt = _get_attempt_for_user(request, attempt_id)
+    if not attempt.is_in_progress:
+        return redirect("exams:report", attempt_id=attempt.pk)
+    show = request.GET.get("show", "all")
+    if show not in REVIEW_FILTERS:
+        show = "all"
+    nav = selectors.navigator(attempt)
+    rows = [
+        n for n in nav
+        if show == "all" or (show == "flagged" and n["flagged"]) or (show == "unanswered" and not n["answered"])
+    ]
+    context = {
+        "attempt": attempt,
+        "rows": rows,
+        "show": show,
+        "filters": REVIEW_FILTERS,
+        "answered_count": sum(1 for n in nav if n["answered"]),
+        "unanswered_count": sum(1 for n in nav if not n["answered"]),
+        "flagged_count": sum(1 for n in nav if n["flagged"]),
+        "seconds_left": attempt.seconds_left(timezone.now()),
+    }
+    template = "exams/_review_list.html" if request.htmx else "exams/review.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_http_methods(["POST"])
+def submit(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
+    """Submit after confirmation. Without `confirm`, show the confirmation with the count
+    of unanswered questions; the timer's automatic submission sends `confirm` itself."""
+    attempt = _get_attempt_for_user(request, attempt_id)
+    if attempt.is_in_progress and request.POST.get("confirm") != "yes":
+        unanswered = attempt.items.filter(selected=[]).count()
+        return render(request, "exams/confirm_submit.html", {"attempt": attempt, "unanswered_count": unanswered})
+    services.attempt_submit(attempt=attempt)
+    return _redirect(request, reverse("exams:report", kwargs={"attempt_id": attempt.pk}))
+
+
+@login_required
+@require_GET
+def report(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
+    attempt = _get_attempt_for_user(request, attempt_id)
+    if attempt.is_in_progress:
+        return redirect("exams:question", attempt_id=attempt.pk, position=attempt.current_position)
+    show = request.GET.get("show", "all")
+    if show not in REPORT_FILTERS:
+        show = "all"
+    items = selectors.report_items(attempt)
+    for item in items:
+        item.choices_in_order = selectors.ordered_choices(item, list(item.question.choices.all()))
+        item.selected_set = set(item.selected)
+    shown = [
+        i for i in items
+        if show == "all"
+        or (show == "flagged" and i.flagged)
+        or (show == "incorrect" and not i.is_correct)
+        or (show == "unanswered" and not i.selected)
+    ]
+    context = {
+        "attempt": attempt,
+        "result": attempt.result,
+        "items": shown,
+        "show": show,
+        "filters": REPORT_FILTERS,
+    }
+    template = "exams/_report_questions.html" if request.htmx else "exams/report.html"
+    return render(request, template, context)
