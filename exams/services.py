@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -29,6 +29,9 @@ MSG_TOO_MANY = "This question takes {n} answers. Clear one before choosing anoth
 MSG_ONE_ONLY = "This question takes one answer: this change was not saved."
 MSG_UNKNOWN_CHOICE = "That answer is not one of this question's choices: nothing was saved."
 MSG_LOCKED = "The answer to this question has been revealed, so it can no longer change."
+
+
+NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 class ExamError(Exception):
@@ -106,7 +109,7 @@ def draw_questions(
         ids = pool[domain.id]
         rng.shuffle(ids)
         # Stable sort keeps the shuffle's randomness among equals.
-        ids.sort(key=lambda qid: (qid in seen, seen.get(qid) or datetime.min.replace(tzinfo=timezone.utc)))
+        ids.sort(key=lambda qid: (qid in seen, seen.get(qid) or NEVER))
         chosen.extend(ids[:needed])
     return chosen
 

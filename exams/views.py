@@ -35,6 +35,11 @@ def _get_item_for_user(request: HttpRequest, attempt_id: UUID, position: int) ->
     )
 
 
+def _cell(item: AttemptItem) -> dict:
+    """One navigator entry, as selectors.navigator() gives them."""
+    return {"position": item.position, "answered": item.is_answered, "flagged": item.flagged}
+
+
 def _redirect(request: HttpRequest, url: str) -> HttpResponse:
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
@@ -92,6 +97,10 @@ def attempt_detail(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
     return redirect("exams:question", attempt_id=attempt.pk, position=attempt.current_position)
 
 
+def _total_seconds(attempt: Attempt) -> int | None:
+    return int((attempt.deadline - attempt.started_at).total_seconds()) if attempt.deadline else None
+
+
 def _question_context(attempt: Attempt, item: AttemptItem) -> dict:
     now = timezone.now()
     nav = selectors.navigator(attempt)
@@ -105,6 +114,7 @@ def _question_context(attempt: Attempt, item: AttemptItem) -> dict:
         "answered_count": sum(1 for n in nav if n["answered"]),
         "flagged_count": sum(1 for n in nav if n["flagged"]),
         "seconds_left": attempt.seconds_left(now),
+        "total_seconds": _total_seconds(attempt),
         "previous": item.position - 1 if item.position > 1 else None,
         "next": item.position + 1 if item.position < attempt.question_count else None,
     }
@@ -163,11 +173,8 @@ def answer(request: HttpRequest, attempt_id: UUID, position: int) -> HttpRespons
         return redirect("exams:question", attempt_id=attempt_id, position=position)
     if request.htmx:
         answered = AttemptItem.objects.filter(attempt_id=attempt_id).exclude(selected=[]).count()
-        return render(
-            request,
-            "exams/_answer_saved.html",
-            {"item": item, "answered_count": answered, "attempt": item.attempt},
-        )
+        context = {"item": item, "cell": _cell(item), "answered_count": answered, "attempt": item.attempt}
+        return render(request, "exams/_answer_saved.html", context)
     name, kwargs = _after_answer_url(attempt_id, position, request.POST.get("go", ""), item.attempt.question_count)
     return redirect(name, **kwargs)
 
@@ -185,7 +192,8 @@ def flag(request: HttpRequest, attempt_id: UUID, position: int) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("exams:report", attempt_id=attempt_id)
     if request.htmx:
-        return render(request, "exams/_flag.html", {"item": item, "attempt": item.attempt, "oob": True})
+        context = {"item": item, "cell": _cell(item), "attempt": item.attempt, "oob": True}
+        return render(request, "exams/_flag.html", context)
     return redirect("exams:question", attempt_id=attempt_id, position=position)
 
 
@@ -212,6 +220,7 @@ def review(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
         "unanswered_count": sum(1 for n in nav if not n["answered"]),
         "flagged_count": sum(1 for n in nav if n["flagged"]),
         "seconds_left": attempt.seconds_left(timezone.now()),
+        "total_seconds": _total_seconds(attempt),
     }
     template = "exams/_review_list.html" if request.htmx else "exams/review.html"
     return render(request, template, context)

@@ -1,0 +1,34 @@
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def clock(seconds: int | None) -> str:
+    """Seconds as H:MM:SS (or M:SS under an hour), the way the exam timer shows them."""
+    if seconds is None:
+        return ""
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+@register.filter
+def duration(seconds: int | None) -> str:
+    """Seconds in words: "2 h 5 min", "14 min", "45 s"."""
+    if seconds is None:
+        return "untimed"
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min"
+    return f"{secs} s"
+
+
+@register.filter
+def letter(index: int) -> str:
+    return "ABCDEF"[index] if 0 <= index < 6 else str(index + 1)

@@ -1,0 +1,104 @@
+// mlsprep: the exam timer, save feedback and keyboard shortcuts. Everything here is an
+// enhancement: the pages work as plain forms and links without it.
+(function () {
+  "use strict";
+
+  function announce(text) {
+    var region = document.getElementById("announcer");
+    if (region) { region.textContent = ""; setTimeout(function () { region.textContent = text; }, 50); }
+  }
+
+  function formatClock(seconds) {
+    var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+    var mm = (h ? String(m).padStart(2, "0") : String(m)), ss = String(s).padStart(2, "0");
+    return h ? h + ":" + mm + ":" + ss : mm + ":" + ss;
+  }
+
+  // The server owns the clock: the page starts from the seconds the server said were
+  // left and counts down on the monotonic clock, never reading the wall clock.
+  function startTimer() {
+    var timer = document.getElementById("timer");
+    if (!timer) return;
+    var left = parseInt(timer.dataset.secondsLeft, 10);
+    if (isNaN(left)) return;
+    var end = performance.now() + left * 1000;
+    var warned = { 600: left <= 600, 60: left <= 60 };
+    var submitted = false;
+    function tick() {
+      var remaining = Math.max(0, Math.ceil((end - performance.now()) / 1000));
+      timer.textContent = formatClock(remaining);
+      if (remaining <= 600 && !warned[600]) { warned[600] = true; announce("10 minutes left."); timer.classList.add("is-low"); }
+      if (remaining <= 60 && !warned[60]) { warned[60] = true; announce("1 minute left."); }
+      if (remaining <= 600) timer.classList.add("is-low");
+      if (remaining === 0 && !submitted) {
+        submitted = true;
+        announce("Time is up. Submitting your exam.");
+        var form = document.getElementById("time-up-form");
+        if (form) form.submit();
+        return;
+      }
+      setTimeout(tick, 250);
+    }
+    tick();
+  }
+
+  function saveStatus(html) {
+    var status = document.getElementById("save-status");
+    if (status) status.innerHTML = html;
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    if (e.target.id === "answer-form") saveStatus('<span class="save-pending">Saving…</span>');
+  });
+  function saveFailed(e) {
+    if (e.target.id !== "answer-form") return;
+    saveStatus('<span class="save-error" role="alert">Not saved: the server could not be reached. ' +
+      '<button type="button" class="link-button" id="retry-save">Retry</button></span>');
+  }
+  document.addEventListener("htmx:sendError", saveFailed);
+  document.addEventListener("htmx:responseError", saveFailed);
+  document.addEventListener("click", function (e) {
+    if (e.target && e.target.id === "retry-save") {
+      htmx.trigger(document.getElementById("answer-form"), "change");
+    }
+  });
+
+  function typingInField(target) {
+    if (!target) return false;
+    var tag = target.tagName;
+    if (tag === "TEXTAREA" || tag === "SELECT" || target.isContentEditable) return true;
+    return tag === "INPUT" && !["radio", "checkbox", "button", "submit"].includes(target.type);
+  }
+
+  function clickIt(selector) {
+    var el = document.querySelector(selector);
+    if (el && !el.disabled) { el.click(); return true; }
+    return false;
+  }
+
+  document.addEventListener("keydown", function (e) {
+    if (!document.getElementById("answer-form")) return;
+    if (e.ctrlKey || e.metaKey || e.altKey || typingInField(e.target)) return;
+    var key = e.key.toLowerCase();
+    var onRadio = e.target && e.target.type === "radio";
+    var index = "123456".indexOf(key);
+    // Letters A–E pick choices too; F is kept for "flag" (a sixth choice is key 6).
+    if (index < 0) index = "abcde".indexOf(key);
+    var handled = false;
+    if (index >= 0) {
+      var input = document.querySelector('#choices input[data-key="' + (index + 1) + '"]');
+      if (input && !input.disabled) { input.click(); input.focus(); handled = true; }
+    } else if (key === "f") {
+      handled = clickIt("#flag-form button");
+    } else if (key === "n" || (key === "arrowright" && !onRadio)) {
+      handled = clickIt('#answer-form button[value="next"]');
+    } else if (key === "p" || (key === "arrowleft" && !onRadio)) {
+      handled = clickIt('#answer-form button[value="previous"]');
+    } else if (key === "r") {
+      handled = clickIt('#answer-form button[value="review"]');
+    }
+    if (handled) e.preventDefault();
+  });
+
+  document.addEventListener("DOMContentLoaded", startTimer);
+})();
