@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import datetime
 
@@ -27,7 +28,9 @@ class Attempt(models.Model):
         IMMEDIATE = "immediate", "After each answer"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attempts")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attempts"
+    )
     exam = models.ForeignKey(Exam, on_delete=models.PROTECT, related_name="attempts")
     mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.FULL)
     feedback = models.CharField(max_length=10, choices=Feedback.choices, default=Feedback.AT_END)
@@ -97,7 +100,8 @@ class Attempt(models.Model):
     def seconds_left(self, now: datetime) -> int | None:
         if self.deadline is None:
             return None
-        return max(0, int((self.deadline - now).total_seconds()))
+        # Rounded up, so a page counting down from it reaches zero at or after the deadline.
+        return max(0, math.ceil((self.deadline - now).total_seconds()))
 
     def is_past_deadline(self, now: datetime) -> bool:
         return self.deadline is not None and now >= self.deadline
@@ -114,14 +118,20 @@ class AttemptItem(models.Model):
     selected = models.JSONField(default=list, blank=True, help_text="Selected choice ids.")
     flagged = models.BooleanField(default=False)
     answered_at = models.DateTimeField(null=True, blank=True)
-    revealed = models.BooleanField(default=False, help_text="Immediate feedback shown; answer locked.")
+    revealed = models.BooleanField(
+        default=False, help_text="Immediate feedback shown; answer locked."
+    )
     is_correct = models.BooleanField(null=True, blank=True)
 
     class Meta:
         ordering = ["attempt", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["attempt", "position"], name="item_position_unique_per_attempt"),
-            models.UniqueConstraint(fields=["attempt", "question"], name="item_question_unique_per_attempt"),
+            models.UniqueConstraint(
+                fields=["attempt", "position"], name="item_position_unique_per_attempt"
+            ),
+            models.UniqueConstraint(
+                fields=["attempt", "question"], name="item_question_unique_per_attempt"
+            ),
             models.CheckConstraint(condition=Q(position__gte=1), name="item_position_from_1"),
         ]
 

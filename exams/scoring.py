@@ -82,7 +82,13 @@ def score_items(items: Sequence[ItemOutcome], *, pass_mark_percent: int) -> dict
         )
         t = tasks.setdefault(
             item.task_code,
-            {"code": item.task_code, "name": item.task_name, "domain": item.domain_number, "correct": 0, "total": 0},
+            {
+                "code": item.task_code,
+                "name": item.task_name,
+                "domain": item.domain_number,
+                "correct": 0,
+                "total": 0,
+            },
         )
         for row in (d, t):
             row["total"] += 1

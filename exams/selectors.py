@@ -12,7 +12,9 @@ def navigator(attempt: Attempt) -> list[dict]:
     """Every question's number, answered and flagged state, in one query."""
     return [
         {"position": p, "answered": bool(selected), "flagged": flagged}
-        for p, selected, flagged in attempt.items.order_by("position").values_list("position", "selected", "flagged")
+        for p, selected, flagged in attempt.items.order_by("position").values_list(
+            "position", "selected", "flagged"
+        )
     ]
 
 
@@ -38,7 +40,9 @@ def report_items(attempt: Attempt) -> list[AttemptItem]:
 def bank_size_by_domain(exam: Exam) -> list[Domain]:
     return list(
         exam.domains.order_by("number").annotate(
-            active_questions=Count("tasks__questions", filter=Q(tasks__questions__status=Question.Status.ACTIVE))
+            active_questions=Count(
+                "tasks__questions", filter=Q(tasks__questions__status=Question.Status.ACTIVE)
+            )
         )
     )
 
@@ -48,4 +52,6 @@ def default_exam() -> Exam | None:
 
 
 def in_progress_attempts(user) -> list[Attempt]:
-    return list(Attempt.objects.filter(user=user, status=Attempt.Status.IN_PROGRESS).select_related("exam"))
+    return list(
+        Attempt.objects.filter(user=user, status=Attempt.Status.IN_PROGRESS).select_related("exam")
+    )

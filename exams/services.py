@@ -21,11 +21,17 @@ from exams.scoring import ItemOutcome, allocate_quotas, score_items
 from questions.models import Choice, Domain, Exam, Question
 
 MSG_SHORTFALL = "The question bank cannot fill this exam yet: {details}. Ask an instructor to load more questions."
-MSG_SHORTFALL_DOMAIN = "{name} needs {needed} questions but the bank holds {available} (short by {short})"
+MSG_SHORTFALL_DOMAIN = (
+    "{name} needs {needed} questions but the bank holds {available} (short by {short})"
+)
 MSG_FULL_IN_PROGRESS = "You already have a full mock exam in progress; it has been resumed."
-MSG_DEADLINE_PASSED = "Time is up: the attempt was submitted when its time ran out, so this change was not saved."
+MSG_DEADLINE_PASSED = (
+    "Time is up: the attempt was submitted when its time ran out, so this change was not saved."
+)
 MSG_SUBMITTED = "This attempt has been submitted, so its answers can no longer change."
-MSG_TOO_MANY = "This question takes {n} answers. Clear one before choosing another: this change was not saved."
+MSG_TOO_MANY = (
+    "This question takes {n} answers. Clear one before choosing another: this change was not saved."
+)
 MSG_ONE_ONLY = "This question takes one answer: this change was not saved."
 MSG_UNKNOWN_CHOICE = "That answer is not one of this question's choices: nothing was saved."
 MSG_LOCKED = "The answer to this question has been revealed, so it can no longer change."
@@ -89,14 +95,19 @@ def draw_questions(
     """
     pool: dict[int, list[int]] = defaultdict(list)
     for question_id, domain_id in (
-        Question.objects.filter(candidates, status=Question.Status.ACTIVE, task__domain__in=list(quotas))
+        Question.objects.filter(
+            candidates, status=Question.Status.ACTIVE, task__domain__in=list(quotas)
+        )
         .values_list("id", "task__domain_id")
         .order_by("id")
     ):
         pool[domain_id].append(question_id)
     short = [
         MSG_SHORTFALL_DOMAIN.format(
-            name=domain.name, needed=needed, available=len(pool[domain.id]), short=needed - len(pool[domain.id])
+            name=domain.name,
+            needed=needed,
+            available=len(pool[domain.id]),
+            short=needed - len(pool[domain.id]),
         )
         for domain, needed in quotas.items()
         if len(pool[domain.id]) < needed
@@ -128,7 +139,9 @@ def _create_attempt(
     order = list(question_ids)
     rng.shuffle(order)
     choices: dict[int, list[int]] = defaultdict(list)
-    for question_id, choice_id in Choice.objects.filter(question_id__in=order).values_list("question_id", "id"):
+    for question_id, choice_id in Choice.objects.filter(question_id__in=order).values_list(
+        "question_id", "id"
+    ):
         choices[question_id].append(choice_id)
     attempt = Attempt.objects.create(
         user=user,
@@ -144,12 +157,21 @@ def _create_attempt(
     for position, question_id in enumerate(order, start=1):
         choice_order = sorted(choices[question_id])
         rng.shuffle(choice_order)
-        items.append(AttemptItem(attempt=attempt, question_id=question_id, position=position, choice_order=choice_order))
+        items.append(
+            AttemptItem(
+                attempt=attempt,
+                question_id=question_id,
+                position=position,
+                choice_order=choice_order,
+            )
+        )
     AttemptItem.objects.bulk_create(items)
     return attempt
 
 
-def attempt_start_full_mock(*, user, exam: Exam, now: datetime | None = None, rng: random.Random | None = None) -> Attempt:
+def attempt_start_full_mock(
+    *, user, exam: Exam, now: datetime | None = None, rng: random.Random | None = None
+) -> Attempt:
     """Start a full mock exam drawn by the blueprint's weights, or resume the one in progress.
 
     Raises BankShortfall when the bank cannot fill a domain's quota, and ExamError
@@ -158,7 +180,9 @@ def attempt_start_full_mock(*, user, exam: Exam, now: datetime | None = None, rn
     now = now or timezone.now()
     rng = rng or random.Random()
     attempts_expire_due(user_id=user.pk, now=now)
-    running = Attempt.objects.filter(user=user, mode=Attempt.Mode.FULL, status=Attempt.Status.IN_PROGRESS).first()
+    running = Attempt.objects.filter(
+        user=user, mode=Attempt.Mode.FULL, status=Attempt.Status.IN_PROGRESS
+    ).first()
     if running is not None:
         raise AttemptInProgress(running)
     domains = list(exam.domains.order_by("number"))
@@ -178,7 +202,9 @@ def attempt_start_full_mock(*, user, exam: Exam, now: datetime | None = None, rn
             )
     except IntegrityError:
         # Another request started one between our check and our insert.
-        running = Attempt.objects.filter(user=user, mode=Attempt.Mode.FULL, status=Attempt.Status.IN_PROGRESS).first()
+        running = Attempt.objects.filter(
+            user=user, mode=Attempt.Mode.FULL, status=Attempt.Status.IN_PROGRESS
+        ).first()
         if running is None:
             raise
         raise AttemptInProgress(running) from None
@@ -213,7 +239,9 @@ def _closed_after_race(item: AttemptItem, now: datetime) -> AttemptClosed:
     return AttemptClosed(MSG_SUBMITTED)
 
 
-def attempt_answer(*, item: AttemptItem, choice_ids: Collection[int], now: datetime | None = None) -> AttemptItem:
+def attempt_answer(
+    *, item: AttemptItem, choice_ids: Collection[int], now: datetime | None = None
+) -> AttemptItem:
     """Store the candidate's selection for one question (an empty selection clears it).
 
     `item` must come with its attempt and question loaded. The write is a single UPDATE
@@ -232,7 +260,11 @@ def attempt_answer(*, item: AttemptItem, choice_ids: Collection[int], now: datet
         raise AnswerRefused(MSG_ONE_ONLY if limit == 1 else MSG_TOO_MANY.format(n=limit))
     selected = [c for c in item.choice_order if c in wanted]
     answered_at = now if selected else None
-    if not _open_items(item, now).filter(revealed=False).update(selected=selected, answered_at=answered_at):
+    if (
+        not _open_items(item, now)
+        .filter(revealed=False)
+        .update(selected=selected, answered_at=answered_at)
+    ):
         raise _closed_after_race(item, now)
     item.selected, item.answered_at = selected, answered_at
     return item
@@ -251,7 +283,9 @@ def attempt_flag(*, item: AttemptItem, flagged: bool, now: datetime | None = Non
 def attempt_goto(*, attempt: Attempt, position: int) -> None:
     """Remember where the candidate is, so a return (on any device) resumes there."""
     if attempt.is_in_progress and attempt.current_position != position:
-        Attempt.objects.filter(pk=attempt.pk, status=Attempt.Status.IN_PROGRESS).update(current_position=position)
+        Attempt.objects.filter(pk=attempt.pk, status=Attempt.Status.IN_PROGRESS).update(
+            current_position=position
+        )
         attempt.current_position = position
 
 
@@ -313,7 +347,11 @@ def attempt_submit(*, attempt: Attempt, now: datetime | None = None) -> Attempt:
 def attempts_expire_due(*, user_id: int, now: datetime | None = None) -> int:
     """Submit every attempt of this user whose time has run out; return how many."""
     now = now or timezone.now()
-    due = list(Attempt.objects.filter(user_id=user_id, status=Attempt.Status.IN_PROGRESS, deadline__lte=now))
+    due = list(
+        Attempt.objects.filter(
+            user_id=user_id, status=Attempt.Status.IN_PROGRESS, deadline__lte=now
+        )
+    )
     for attempt in due:
         attempt_submit(attempt=attempt, now=now)
     return len(due)

@@ -15,12 +15,19 @@ from exams import selectors, services
 from exams.models import Attempt, AttemptItem
 
 REVIEW_FILTERS = {"all": "All questions", "flagged": "Flagged", "unanswered": "Unanswered"}
-REPORT_FILTERS = {"all": "All", "flagged": "Flagged", "incorrect": "Incorrect", "unanswered": "Unanswered"}
+REPORT_FILTERS = {
+    "all": "All",
+    "flagged": "Flagged",
+    "incorrect": "Incorrect",
+    "unanswered": "Unanswered",
+}
 
 
 def _get_attempt_for_user(request: HttpRequest, attempt_id: UUID) -> Attempt:
     """The user's own attempt (404 for anyone else's), finalised if its time ran out."""
-    attempt = get_object_or_404(Attempt.objects.select_related("exam"), pk=attempt_id, user=request.user)
+    attempt = get_object_or_404(
+        Attempt.objects.select_related("exam"), pk=attempt_id, user=request.user
+    )
     if attempt.is_in_progress and attempt.is_past_deadline(timezone.now()):
         attempt = services.attempt_submit(attempt=attempt)
     return attempt
@@ -54,7 +61,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     for attempt in in_progress:
         attempt.time_left = attempt.seconds_left(now)
     last = (
-        Attempt.objects.filter(user=request.user, status=Attempt.Status.SUBMITTED, mode=Attempt.Mode.FULL)
+        Attempt.objects.filter(
+            user=request.user, status=Attempt.Status.SUBMITTED, mode=Attempt.Mode.FULL
+        )
         .order_by("-submitted_at")
         .first()
     )
@@ -98,7 +107,9 @@ def attempt_detail(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
 
 
 def _total_seconds(attempt: Attempt) -> int | None:
-    return int((attempt.deadline - attempt.started_at).total_seconds()) if attempt.deadline else None
+    return (
+        int((attempt.deadline - attempt.started_at).total_seconds()) if attempt.deadline else None
+    )
 
 
 def _question_context(attempt: Attempt, item: AttemptItem) -> dict:
@@ -126,7 +137,9 @@ def question(request: HttpRequest, attempt_id: UUID, position: int) -> HttpRespo
     attempt = _get_attempt_for_user(request, attempt_id)
     if not attempt.is_in_progress:
         return redirect("exams:report", attempt_id=attempt.pk)
-    item = get_object_or_404(AttemptItem.objects.select_related("question"), attempt=attempt, position=position)
+    item = get_object_or_404(
+        AttemptItem.objects.select_related("question"), attempt=attempt, position=position
+    )
     item.attempt = attempt
     services.attempt_goto(attempt=attempt, position=position)
     return render(request, "exams/question.html", _question_context(attempt, item))
@@ -159,23 +172,40 @@ def answer(request: HttpRequest, attempt_id: UUID, position: int) -> HttpRespons
         services.attempt_answer(item=item, choice_ids=_parse_choice_ids(request))
     except services.AttemptClosed as exc:
         if request.htmx:
-            return render(request, "exams/_answer_closed.html", {"message": exc.message, "attempt": item.attempt}, status=409)
+            return render(
+                request,
+                "exams/_answer_closed.html",
+                {"message": exc.message, "attempt": item.attempt},
+                status=409,
+            )
         messages.error(request, exc.message)
         return redirect("exams:report", attempt_id=attempt_id)
     except services.AnswerRefused as exc:
         if request.htmx:
             # Re-render the choices from what is stored, so the screen never shows an
             # unsaved selection as if it were saved.
-            context = {"item": item, "choices": selectors.item_choices(item), "selected": set(item.selected),
-                       "question": item.question, "message": exc.message}
+            context = {
+                "item": item,
+                "choices": selectors.item_choices(item),
+                "selected": set(item.selected),
+                "question": item.question,
+                "message": exc.message,
+            }
             return render(request, "exams/_answer_refused.html", context, status=422)
         messages.error(request, exc.message)
         return redirect("exams:question", attempt_id=attempt_id, position=position)
     if request.htmx:
         answered = AttemptItem.objects.filter(attempt_id=attempt_id).exclude(selected=[]).count()
-        context = {"item": item, "cell": _cell(item), "answered_count": answered, "attempt": item.attempt}
+        context = {
+            "item": item,
+            "cell": _cell(item),
+            "answered_count": answered,
+            "attempt": item.attempt,
+        }
         return render(request, "exams/_answer_saved.html", context)
-    name, kwargs = _after_answer_url(attempt_id, position, request.POST.get("go", ""), item.attempt.question_count)
+    name, kwargs = _after_answer_url(
+        attempt_id, position, request.POST.get("go", ""), item.attempt.question_count
+    )
     return redirect(name, **kwargs)
 
 
@@ -188,7 +218,12 @@ def flag(request: HttpRequest, attempt_id: UUID, position: int) -> HttpResponse:
         services.attempt_flag(item=item, flagged=flagged)
     except services.AttemptClosed as exc:
         if request.htmx:
-            return render(request, "exams/_answer_closed.html", {"message": exc.message, "attempt": item.attempt}, status=409)
+            return render(
+                request,
+                "exams/_answer_closed.html",
+                {"message": exc.message, "attempt": item.attempt},
+                status=409,
+            )
         messages.error(request, exc.message)
         return redirect("exams:report", attempt_id=attempt_id)
     if request.htmx:
@@ -208,8 +243,11 @@ def review(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
         show = "all"
     nav = selectors.navigator(attempt)
     rows = [
-        n for n in nav
-        if show == "all" or (show == "flagged" and n["flagged"]) or (show == "unanswered" and not n["answered"])
+        n
+        for n in nav
+        if show == "all"
+        or (show == "flagged" and n["flagged"])
+        or (show == "unanswered" and not n["answered"])
     ]
     context = {
         "attempt": attempt,
@@ -234,7 +272,11 @@ def submit(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
     attempt = _get_attempt_for_user(request, attempt_id)
     if attempt.is_in_progress and request.POST.get("confirm") != "yes":
         unanswered = attempt.items.filter(selected=[]).count()
-        return render(request, "exams/confirm_submit.html", {"attempt": attempt, "unanswered_count": unanswered})
+        return render(
+            request,
+            "exams/confirm_submit.html",
+            {"attempt": attempt, "unanswered_count": unanswered},
+        )
     services.attempt_submit(attempt=attempt)
     return _redirect(request, reverse("exams:report", kwargs={"attempt_id": attempt.pk}))
 
@@ -253,7 +295,8 @@ def report(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
         item.choices_in_order = selectors.ordered_choices(item, list(item.question.choices.all()))
         item.selected_set = set(item.selected)
     shown = [
-        i for i in items
+        i
+        for i in items
         if show == "all"
         or (show == "flagged" and i.flagged)
         or (show == "incorrect" and not i.is_correct)

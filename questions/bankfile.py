@@ -15,7 +15,16 @@ from typing import Any
 
 import yaml
 
-QUESTION_KEYS_REQUIRED = ("id", "domain", "task", "type", "difficulty", "stem", "choices", "explanation")
+QUESTION_KEYS_REQUIRED = (
+    "id",
+    "domain",
+    "task",
+    "type",
+    "difficulty",
+    "stem",
+    "choices",
+    "explanation",
+)
 QUESTION_KEYS_OPTIONAL = ("select", "tags")
 CHOICE_KEYS = ("text", "correct", "why")
 FILE_KEYS = ("exam", "questions")
@@ -50,7 +59,9 @@ MSG_BAD_TAGS = "tags must be a list of lowercase words joined by hyphens"
 MSG_EMPTY_TEXT = "{what} must be non-empty text"
 MSG_CHOICES_NOT_LIST = "choices must be a list"
 MSG_CHOICE_COUNT = "a question needs 2 to 6 choices, this one has {count}"
-MSG_CHOICE_NOT_MAPPING = "choice {n} must be a mapping with 'text' (and optionally 'correct', 'why')"
+MSG_CHOICE_NOT_MAPPING = (
+    "choice {n} must be a mapping with 'text' (and optionally 'correct', 'why')"
+)
 MSG_CHOICE_UNKNOWN_KEYS = "choice {n} has unknown key(s): {keys}"
 MSG_CHOICE_BAD_CORRECT = "choice {n}: correct must be true or false"
 MSG_DUPLICATE_CHOICE = "choice {n} repeats the text of choice {first}"
@@ -78,7 +89,11 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.where}: {self.message}" if self.where else f"{self.file}: {self.message}"
+        return (
+            f"{self.file}: {self.where}: {self.message}"
+            if self.where
+            else f"{self.file}: {self.message}"
+        )
 
 
 @dataclass
@@ -100,7 +115,9 @@ def _text(value: Any) -> str | None:
     return value.strip()
 
 
-def validate_question(raw: Any, *, exam: str, blueprint: BlueprintIndex) -> tuple[dict | None, list[str]]:
+def validate_question(
+    raw: Any, *, exam: str, blueprint: BlueprintIndex
+) -> tuple[dict | None, list[str]]:
     """Check one question in file form; return its normalised form and every problem found."""
     if not isinstance(raw, Mapping):
         return None, [MSG_NOT_MAPPING]
@@ -108,7 +125,9 @@ def validate_question(raw: Any, *, exam: str, blueprint: BlueprintIndex) -> tupl
     missing = [k for k in QUESTION_KEYS_REQUIRED if k not in raw]
     if missing:
         errors.append(MSG_MISSING_KEYS.format(keys=", ".join(missing)))
-    unknown = sorted(str(k) for k in raw if k not in QUESTION_KEYS_REQUIRED + QUESTION_KEYS_OPTIONAL)
+    unknown = sorted(
+        str(k) for k in raw if k not in QUESTION_KEYS_REQUIRED + QUESTION_KEYS_OPTIONAL
+    )
     if unknown:
         errors.append(MSG_UNKNOWN_KEYS.format(keys=", ".join(unknown)))
 
@@ -133,7 +152,9 @@ def validate_question(raw: Any, *, exam: str, blueprint: BlueprintIndex) -> tupl
             if actual is None:
                 errors.append(MSG_UNKNOWN_TASK.format(task=task, exam=exam))
             elif _is_int(domain) and domain in domains and actual != domain:
-                errors.append(MSG_TASK_OUTSIDE_DOMAIN.format(task=task, actual=actual, domain=domain))
+                errors.append(
+                    MSG_TASK_OUTSIDE_DOMAIN.format(task=task, actual=actual, domain=domain)
+                )
 
     qtype = raw.get("type")
     if "type" in raw and qtype not in TYPES:
@@ -277,7 +298,9 @@ def parse_file(path: Path, *, blueprint: BlueprintIndex) -> ParsedFile:
     if parsed.exam is None:
         return parsed
     for position, raw in enumerate(items, start=1):
-        where = raw.get("id") if isinstance(raw, Mapping) and isinstance(raw.get("id"), str) else None
+        where = (
+            raw.get("id") if isinstance(raw, Mapping) and isinstance(raw.get("id"), str) else None
+        )
         where = where or f"question #{position}"
         data, errors = validate_question(raw, exam=parsed.exam, blueprint=blueprint)
         parsed.problems.extend(Problem(str(path), where, e) for e in errors)
@@ -291,7 +314,9 @@ def find_question_files(paths: Iterable[Path]) -> tuple[list[Path], list[Problem
     problems: list[Problem] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file()))
+            files.extend(
+                sorted(p for p in path.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
+            )
         elif path.is_file():
             files.append(path)
         else:
@@ -299,7 +324,9 @@ def find_question_files(paths: Iterable[Path]) -> tuple[list[Path], list[Problem
     return files, problems
 
 
-def parse_files(paths: Iterable[Path], *, blueprint: BlueprintIndex) -> tuple[list[tuple[str, dict]], list[Problem]]:
+def parse_files(
+    paths: Iterable[Path], *, blueprint: BlueprintIndex
+) -> tuple[list[tuple[str, dict]], list[Problem]]:
     """Parse and validate every file; also catch ids used twice across files."""
     files, problems = find_question_files(paths)
     questions: list[tuple[str, dict]] = []  # (exam code, question data)
@@ -310,7 +337,11 @@ def parse_files(paths: Iterable[Path], *, blueprint: BlueprintIndex) -> tuple[li
         for data in parsed.questions:
             if data["id"] in first_seen:
                 problems.append(
-                    Problem(parsed.path, data["id"], MSG_DUPLICATE_ID.format(id=data["id"], other=first_seen[data["id"]]))
+                    Problem(
+                        parsed.path,
+                        data["id"],
+                        MSG_DUPLICATE_ID.format(id=data["id"], other=first_seen[data["id"]]),
+                    )
                 )
                 continue
             first_seen[data["id"]] = parsed.path

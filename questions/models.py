@@ -16,7 +16,9 @@ class Exam(models.Model):
     class Meta:
         ordering = ["code"]
         constraints = [
-            models.CheckConstraint(condition=Q(question_count__gt=0), name="exam_question_count_positive"),
+            models.CheckConstraint(
+                condition=Q(question_count__gt=0), name="exam_question_count_positive"
+            ),
             models.CheckConstraint(condition=Q(minutes__gt=0), name="exam_minutes_positive"),
             models.CheckConstraint(
                 condition=Q(pass_mark_percent__gte=1, pass_mark_percent__lte=100),
@@ -37,7 +39,9 @@ class Domain(models.Model):
     class Meta:
         ordering = ["exam", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["exam", "number"], name="domain_number_unique_per_exam"),
+            models.UniqueConstraint(
+                fields=["exam", "number"], name="domain_number_unique_per_exam"
+            ),
             models.CheckConstraint(
                 condition=Q(weight_percent__gte=1, weight_percent__lte=100),
                 name="domain_weight_is_a_percent",
@@ -86,7 +90,9 @@ class Question(models.Model):
     MAX_CHOICES = 6
 
     external_id = models.SlugField(
-        max_length=80, unique=True, help_text="Stable id used by question files, e.g. d1-12-kinesis-001."
+        max_length=80,
+        unique=True,
+        help_text="Stable id used by question files, e.g. d1-12-kinesis-001.",
     )
     task = models.ForeignKey(TaskStatement, on_delete=models.PROTECT, related_name="questions")
     type = models.CharField(max_length=10, choices=Type.choices, default=Type.SINGLE)

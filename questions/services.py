@@ -58,7 +58,9 @@ def blueprint_validate(data: Any) -> list[str]:
     task_codes: set[str] = set()
     total = 0
     for domain in domains:
-        if not isinstance(domain, Mapping) or any(k not in domain for k in ("number", "name", "weight", "tasks")):
+        if not isinstance(domain, Mapping) or any(
+            k not in domain for k in ("number", "name", "weight", "tasks")
+        ):
             problems.append("each domain needs number, name, weight and tasks")
             continue
         _check_number(problems, domain, "number", 1, 99)
@@ -101,10 +103,14 @@ def blueprint_load(*, data: Mapping[str, Any]) -> Exam:
     )
     for d in data["domains"]:
         domain, _ = Domain.objects.update_or_create(
-            exam=exam, number=d["number"], defaults={"name": d["name"], "weight_percent": d["weight"]}
+            exam=exam,
+            number=d["number"],
+            defaults={"name": d["name"], "weight_percent": d["weight"]},
         )
         for t in d["tasks"]:
-            TaskStatement.objects.update_or_create(domain=domain, code=str(t["code"]), defaults={"name": t["name"]})
+            TaskStatement.objects.update_or_create(
+                domain=domain, code=str(t["code"]), defaults={"name": t["name"]}
+            )
     return exam
 
 
@@ -174,7 +180,9 @@ def _questions_with_content():
     return Question.objects.select_related("task__domain__exam").prefetch_related("choices", "tags")
 
 
-def bank_load(*, paths: Iterable[Path], dry_run: bool = False, retire_missing: bool = False) -> LoadResult:
+def bank_load(
+    *, paths: Iterable[Path], dry_run: bool = False, retire_missing: bool = False
+) -> LoadResult:
     """Validate every question in every file; load all of them, or nothing.
 
     Raises BankLoadError listing every problem found. Questions are matched by id:
@@ -195,9 +203,14 @@ def _bank_upsert(questions: list[tuple[str, dict]], *, retire_missing: bool) -> 
     result = LoadResult()
     tasks = {
         (exam, code): task_id
-        for exam, code, task_id in TaskStatement.objects.values_list("domain__exam__code", "code", "id")
+        for exam, code, task_id in TaskStatement.objects.values_list(
+            "domain__exam__code", "code", "id"
+        )
     }
-    existing = {q.external_id: q for q in _questions_with_content().filter(external_id__in=[d["id"] for _, d in questions])}
+    existing = {
+        q.external_id: q
+        for q in _questions_with_content().filter(external_id__in=[d["id"] for _, d in questions])
+    }
     tag_ids = _ensure_tags({t for _, d in questions for t in d["tags"]})
 
     to_create: list[tuple[Question, dict]] = []
@@ -215,22 +228,28 @@ def _bank_upsert(questions: list[tuple[str, dict]], *, retire_missing: bool) -> 
     if to_create:
         Question.objects.bulk_create([q for q, _ in to_create])
         ids = dict(
-            Question.objects.filter(external_id__in=[q.external_id for q, _ in to_create]).values_list(
-                "external_id", "id"
-            )
+            Question.objects.filter(
+                external_id__in=[q.external_id for q, _ in to_create]
+            ).values_list("external_id", "id")
         )
         Choice.objects.bulk_create(
-            _choice(ids[data["id"]], position, c) for _, data in to_create for position, c in enumerate(data["choices"])
+            _choice(ids[data["id"]], position, c)
+            for _, data in to_create
+            for position, c in enumerate(data["choices"])
         )
         Question.tags.through.objects.bulk_create(
-            Question.tags.through(question_id=ids[data["id"]], tag_id=tag_ids[t]) for _, data in to_create for t in data["tags"]
+            Question.tags.through(question_id=ids[data["id"]], tag_id=tag_ids[t])
+            for _, data in to_create
+            for t in data["tags"]
         )
         result.created = len(to_create)
 
     if retire_missing:
         exams = {exam for exam, _ in questions}
         result.retired = (
-            Question.objects.filter(task__domain__exam__code__in=exams, status=Question.Status.ACTIVE)
+            Question.objects.filter(
+                task__domain__exam__code__in=exams, status=Question.Status.ACTIVE
+            )
             .exclude(external_id__in=[d["id"] for _, d in questions])
             .update(status=Question.Status.RETIRED)
         )
@@ -268,7 +287,9 @@ def _choice(question_id: int, position: int, data: dict) -> Choice:
     )
 
 
-def _question_update(question: Question, data: dict, *, task_id: int, tag_ids: dict[str, int]) -> None:
+def _question_update(
+    question: Question, data: dict, *, task_id: int, tag_ids: dict[str, int]
+) -> None:
     for name, value in _question_fields(data, task_id=task_id).items():
         setattr(question, name, value)
     question.save()
@@ -290,10 +311,16 @@ def question_replace_choices(*, question: Question, choices: list[dict]) -> None
         c.text = f"(being replaced: choice {c.pk})"
     Choice.objects.bulk_update(keep, ["text"])
     Choice.objects.bulk_update(
-        [_with_pk(_choice(question.pk, p, item), current[p].pk) for p, item in enumerate(choices) if p in current],
+        [
+            _with_pk(_choice(question.pk, p, item), current[p].pk)
+            for p, item in enumerate(choices)
+            if p in current
+        ],
         ["text", "is_correct", "rationale"],
     )
-    Choice.objects.bulk_create(_choice(question.pk, p, item) for p, item in enumerate(choices) if p not in current)
+    Choice.objects.bulk_create(
+        _choice(question.pk, p, item) for p, item in enumerate(choices) if p not in current
+    )
 
 
 def _with_pk(choice: Choice, pk: int) -> Choice:
@@ -305,7 +332,9 @@ def bank_export(*, exam: Exam, folder: Path) -> list[Path]:
     """Write the exam's active questions, one file per domain, in the question file format."""
     folder.mkdir(parents=True, exist_ok=True)
     by_domain: dict[Domain, list[dict]] = defaultdict(list)
-    active = _questions_with_content().filter(task__domain__exam=exam, status=Question.Status.ACTIVE)
+    active = _questions_with_content().filter(
+        task__domain__exam=exam, status=Question.Status.ACTIVE
+    )
     for question in active.order_by("external_id"):
         by_domain[question.task.domain].append(question_as_data(question))
     written = []

@@ -40,7 +40,9 @@ def exam(db) -> Exam:
     return blueprint_load_file(path=BLUEPRINT)
 
 
-def fill_bank(exam: Exam, *, per_domain: dict[int, int] | None = None, multiple_every: int = 5) -> list[Question]:
+def fill_bank(
+    exam: Exam, *, per_domain: dict[int, int] | None = None, multiple_every: int = 5
+) -> list[Question]:
     """Create active questions for each domain: by default exactly a full mock's quota."""
     domains = list(exam.domains.prefetch_related("tasks").order_by("number"))
     quotas = allocate_quotas(exam.question_count, {d.number: d.weight_percent for d in domains})
@@ -48,9 +50,15 @@ def fill_bank(exam: Exam, *, per_domain: dict[int, int] | None = None, multiple_
     for domain in domains:
         tasks = list(domain.tasks.all())
         for i in range((per_domain or quotas).get(domain.number, 0)):
-            kwargs = {"type": "multiple", "select_count": 2} if multiple_every and i % multiple_every == 4 else {}
+            kwargs = (
+                {"type": "multiple", "select_count": 2}
+                if multiple_every and i % multiple_every == 4
+                else {}
+            )
             created.append(
-                QuestionFactory(external_id=f"d{domain.number}-q-{i:03d}", task=tasks[i % len(tasks)], **kwargs)
+                QuestionFactory(
+                    external_id=f"d{domain.number}-q-{i:03d}", task=tasks[i % len(tasks)], **kwargs
+                )
             )
     return created
 

@@ -88,7 +88,9 @@ class QuestionFactory(factory.django.DjangoModelFactory):
         else:
             rows = [(f"Option {i} of {self.external_id}", i == 1) for i in range(4)]
         Choice.objects.bulk_create(
-            Choice(question=self, position=i, text=text, is_correct=correct, rationale=f"Rationale {i}")
+            Choice(
+                question=self, position=i, text=text, is_correct=correct, rationale=f"Rationale {i}"
+            )
             for i, (text, correct) in enumerate(rows)
         )
 
@@ -113,7 +115,9 @@ class AttemptFactory(factory.django.DjangoModelFactory):
     question_count = factory.LazyAttribute(lambda a: a.exam.question_count)
     pass_mark_percent = factory.LazyAttribute(lambda a: a.exam.pass_mark_percent)
     started_at = factory.LazyFunction(timezone.now)
-    deadline = factory.LazyAttribute(lambda a: a.started_at + timezone.timedelta(minutes=a.exam.minutes))
+    deadline = factory.LazyAttribute(
+        lambda a: a.started_at + timezone.timedelta(minutes=a.exam.minutes)
+    )
 
 
 class AttemptItemFactory(factory.django.DjangoModelFactory):
@@ -123,4 +127,6 @@ class AttemptItemFactory(factory.django.DjangoModelFactory):
     attempt = factory.SubFactory(AttemptFactory)
     question = factory.SubFactory(QuestionFactory)
     position = factory.Sequence(lambda n: n + 1)
-    choice_order = factory.LazyAttribute(lambda i: list(i.question.choices.values_list("id", flat=True)))
+    choice_order = factory.LazyAttribute(
+        lambda i: list(i.question.choices.values_list("id", flat=True))
+    )

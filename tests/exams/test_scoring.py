@@ -17,7 +17,11 @@ def test_the_mls_c01_weights_give_13_16_23_13():
     ("count", "weights", "expected"),
     [
         (10, {"a": 20, "b": 24, "c": 36, "d": 20}, {"a": 2, "b": 2, "c": 4, "d": 2}),
-        (5, {"a": 1, "b": 1, "c": 1}, {"a": 2, "b": 2, "c": 1}),  # ties go to the key that comes first
+        (
+            5,
+            {"a": 1, "b": 1, "c": 1},
+            {"a": 2, "b": 2, "c": 1},
+        ),  # ties go to the key that comes first
         (7, {"a": 50, "b": 50}, {"a": 4, "b": 3}),
         (0, {"a": 20, "b": 80}, {"a": 0, "b": 0}),
         (3, {"a": 0, "b": 100}, {"a": 0, "b": 3}),
@@ -76,24 +80,44 @@ def test_the_pass_mark_uses_exact_arithmetic():
 
 def outcome(domain: int, task: str, right: bool, *, flagged=False, answered=True) -> ItemOutcome:
     return ItemOutcome(
-        domain, f"Domain {domain}", task, f"Task {task}",
-        selected=frozenset({1} if right else ({2} if answered else set())), correct=frozenset({1}), flagged=flagged,
+        domain,
+        f"Domain {domain}",
+        task,
+        f"Task {task}",
+        selected=frozenset({1} if right else ({2} if answered else set())),
+        correct=frozenset({1}),
+        flagged=flagged,
     )
 
 
 def test_score_items_breaks_the_score_down_by_domain_and_task():
     items = [
-        outcome(1, "1.1", True), outcome(1, "1.2", True), outcome(1, "1.2", True), outcome(1, "1.1", False, flagged=True),
-        outcome(2, "2.1", True), outcome(2, "2.1", False, answered=False),
+        outcome(1, "1.1", True),
+        outcome(1, "1.2", True),
+        outcome(1, "1.2", True),
+        outcome(1, "1.1", False, flagged=True),
+        outcome(2, "2.1", True),
+        outcome(2, "2.1", False, answered=False),
     ]
     result = score_items(items, pass_mark_percent=75)
-    assert (result["correct"], result["total"], result["percent"], result["passed"]) == (4, 6, 66.7, False)
+    assert (result["correct"], result["total"], result["percent"], result["passed"]) == (
+        4,
+        6,
+        66.7,
+        False,
+    )
     assert (result["answered"], result["flagged"]) == (5, 1)
-    assert [(d["number"], d["correct"], d["total"], d["percent"], d["meets"]) for d in result["domains"]] == [
+    assert [
+        (d["number"], d["correct"], d["total"], d["percent"], d["meets"]) for d in result["domains"]
+    ] == [
         (1, 3, 4, 75.0, True),
         (2, 1, 2, 50.0, False),
     ]
-    assert [(t["code"], t["correct"], t["total"]) for t in result["tasks"]] == [("1.1", 1, 2), ("1.2", 2, 2), ("2.1", 1, 2)]
+    assert [(t["code"], t["correct"], t["total"]) for t in result["tasks"]] == [
+        ("1.1", 1, 2),
+        ("1.2", 2, 2),
+        ("2.1", 1, 2),
+    ]
 
 
 def test_tasks_sort_by_number_not_text():

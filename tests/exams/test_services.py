@@ -26,15 +26,23 @@ def domain_counts(attempt: Attempt) -> dict[int, int]:
 
 
 def item(attempt: Attempt, position: int) -> AttemptItem:
-    return AttemptItem.objects.select_related("attempt", "question").get(attempt=attempt, position=position)
+    return AttemptItem.objects.select_related("attempt", "question").get(
+        attempt=attempt, position=position
+    )
 
 
 def correct_ids(it: AttemptItem) -> list[int]:
-    return list(Choice.objects.filter(question=it.question, is_correct=True).values_list("id", flat=True))
+    return list(
+        Choice.objects.filter(question=it.question, is_correct=True).values_list("id", flat=True)
+    )
 
 
 def wrong_id(it: AttemptItem) -> int:
-    return Choice.objects.filter(question=it.question, is_correct=False).values_list("id", flat=True).first()
+    return (
+        Choice.objects.filter(question=it.question, is_correct=False)
+        .values_list("id", flat=True)
+        .first()
+    )
 
 
 class TestStartingAFullMock:
@@ -42,20 +50,30 @@ class TestStartingAFullMock:
         attempt = start(alice, exam)
         assert domain_counts(attempt) == {1: 13, 2: 16, 3: 23, 4: 13}
         assert attempt.question_count == 65 and attempt.items.count() == 65
-        assert list(attempt.items.order_by("position").values_list("position", flat=True)) == list(range(1, 66))
+        assert list(attempt.items.order_by("position").values_list("position", flat=True)) == list(
+            range(1, 66)
+        )
 
     def test_the_clock_is_the_servers(self, alice, exam, full_bank):
         attempt = start(alice, exam)
         assert attempt.started_at == START
         assert attempt.deadline == START + timedelta(minutes=170)
 
-    def test_question_order_mixes_domains_and_choice_order_is_stored_shuffled(self, alice, exam, full_bank):
+    def test_question_order_mixes_domains_and_choice_order_is_stored_shuffled(
+        self, alice, exam, full_bank
+    ):
         attempt = start(alice, exam)
-        domains = list(attempt.items.order_by("position").values_list("question__task__domain__number", flat=True))
+        domains = list(
+            attempt.items.order_by("position").values_list(
+                "question__task__domain__number", flat=True
+            )
+        )
         assert domains != sorted(domains)
         orders = list(attempt.items.values_list("question_id", "choice_order"))
         for question_id, order in orders:
-            assert sorted(order) == sorted(Choice.objects.filter(question_id=question_id).values_list("id", flat=True))
+            assert sorted(order) == sorted(
+                Choice.objects.filter(question_id=question_id).values_list("id", flat=True)
+            )
         assert any(order != sorted(order) for _, order in orders)
         # A reload reads the same stored order.
         assert list(attempt.items.values_list("question_id", "choice_order")) == orders
@@ -64,14 +82,22 @@ class TestStartingAFullMock:
         fill_bank(exam, per_domain={1: 13, 2: 16, 3: 20, 4: 12})
         with pytest.raises(services.BankShortfall) as caught:
             start(alice, exam)
-        assert "Modeling needs 23 questions but the bank holds 20 (short by 3)" in caught.value.message
-        assert "Machine Learning Implementation and Operations needs 13 questions but the bank holds 12 (short by 1)" in caught.value.message
+        assert (
+            "Modeling needs 23 questions but the bank holds 20 (short by 3)" in caught.value.message
+        )
+        assert (
+            "Machine Learning Implementation and Operations needs 13 questions but the bank holds 12 (short by 1)"
+            in caught.value.message
+        )
         assert "Data Engineering" not in caught.value.message
         assert not Attempt.objects.exists()
 
     def test_retired_questions_are_not_drawn(self, alice, exam, full_bank):
         Question.objects.filter(pk=full_bank[0].pk).update(status=Question.Status.RETIRED)
-        with pytest.raises(services.BankShortfall, match=r"Data Engineering needs 13 questions but the bank holds 12"):
+        with pytest.raises(
+            services.BankShortfall,
+            match=r"Data Engineering needs 13 questions but the bank holds 12",
+        ):
             start(alice, exam)
 
     def test_only_one_full_mock_runs_at_a_time(self, alice, exam, full_bank):
@@ -137,11 +163,17 @@ class TestAnswering:
         services.attempt_answer(item=it, choice_ids=[choice], now=START + timedelta(minutes=1))
         assert item(attempt, 1).selected == [choice]
         assert item(attempt, 1).answered_at == START + timedelta(minutes=1)
-        services.attempt_answer(item=item(attempt, 1), choice_ids=[], now=START + timedelta(minutes=2))
+        services.attempt_answer(
+            item=item(attempt, 1), choice_ids=[], now=START + timedelta(minutes=2)
+        )
         assert item(attempt, 1).selected == []
 
     def test_it_refuses_more_choices_than_the_question_takes(self, attempt):
-        multiple = attempt.items.select_related("attempt", "question").filter(question__type="multiple").first()
+        multiple = (
+            attempt.items.select_related("attempt", "question")
+            .filter(question__type="multiple")
+            .first()
+        )
         services.attempt_answer(item=multiple, choice_ids=multiple.choice_order[:2], now=START)
         with pytest.raises(services.AnswerRefused, match="This question takes 2 answers"):
             services.attempt_answer(item=multiple, choice_ids=multiple.choice_order[:3], now=START)
@@ -149,13 +181,21 @@ class TestAnswering:
         assert multiple.selected == multiple.choice_order[:2]
 
     def test_fewer_than_required_is_saved(self, attempt):
-        multiple = attempt.items.select_related("attempt", "question").filter(question__type="multiple").first()
+        multiple = (
+            attempt.items.select_related("attempt", "question")
+            .filter(question__type="multiple")
+            .first()
+        )
         services.attempt_answer(item=multiple, choice_ids=multiple.choice_order[:1], now=START)
         multiple.refresh_from_db()
         assert multiple.selected == multiple.choice_order[:1]
 
     def test_a_single_answer_question_takes_one(self, attempt):
-        single = attempt.items.select_related("attempt", "question").filter(question__type="single").first()
+        single = (
+            attempt.items.select_related("attempt", "question")
+            .filter(question__type="single")
+            .first()
+        )
         with pytest.raises(services.AnswerRefused, match="takes one answer"):
             services.attempt_answer(item=single, choice_ids=single.choice_order[:2], now=START)
 
@@ -167,10 +207,14 @@ class TestAnswering:
 
     def test_an_answer_after_the_deadline_is_refused_and_the_stored_one_kept(self, attempt):
         it = item(attempt, 1)
-        services.attempt_answer(item=it, choice_ids=[it.choice_order[0]], now=START + timedelta(minutes=100))
+        services.attempt_answer(
+            item=it, choice_ids=[it.choice_order[0]], now=START + timedelta(minutes=100)
+        )
         late = START + timedelta(minutes=170, seconds=1)
         with pytest.raises(services.AttemptClosed, match="Time is up"):
-            services.attempt_answer(item=item(attempt, 1), choice_ids=[it.choice_order[1]], now=late)
+            services.attempt_answer(
+                item=item(attempt, 1), choice_ids=[it.choice_order[1]], now=late
+            )
         assert item(attempt, 1).selected == [it.choice_order[0]]
         attempt.refresh_from_db()
         assert attempt.status == Attempt.Status.SUBMITTED and attempt.timed_out
@@ -181,7 +225,9 @@ class TestAnswering:
         services.attempt_submit(attempt=attempt, now=START + timedelta(minutes=3))
         it.attempt.status = Attempt.Status.IN_PROGRESS  # as a request that read it just before
         with pytest.raises(services.AttemptClosed, match="has been submitted"):
-            services.attempt_answer(item=it, choice_ids=[it.choice_order[0]], now=START + timedelta(minutes=4))
+            services.attempt_answer(
+                item=it, choice_ids=[it.choice_order[0]], now=START + timedelta(minutes=4)
+            )
         assert item(attempt, 1).selected == []
 
     def test_flagging_sets_and_clears_and_is_refused_after_the_deadline(self, attempt):
@@ -190,7 +236,9 @@ class TestAnswering:
         services.attempt_flag(item=item(attempt, 3), flagged=False, now=START)
         assert not item(attempt, 3).flagged
         with pytest.raises(services.AttemptClosed):
-            services.attempt_flag(item=item(attempt, 3), flagged=True, now=START + timedelta(hours=3))
+            services.attempt_flag(
+                item=item(attempt, 3), flagged=True, now=START + timedelta(hours=3)
+            )
         assert not item(attempt, 3).flagged
 
 
@@ -232,7 +280,9 @@ class TestSubmitting:
         assert item(attempt, 1).is_correct is True
 
     def test_expire_due_submits_attempts_whose_time_ran_out(self, alice, attempt):
-        assert services.attempts_expire_due(user_id=alice.pk, now=START + timedelta(minutes=169)) == 0
+        assert (
+            services.attempts_expire_due(user_id=alice.pk, now=START + timedelta(minutes=169)) == 0
+        )
         with time_machine.travel(START + timedelta(minutes=171), tick=False):
             assert services.attempts_expire_due(user_id=alice.pk) == 1
         attempt.refresh_from_db()

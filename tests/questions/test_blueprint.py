@@ -6,7 +6,12 @@ import pytest
 import yaml
 
 from questions.models import Domain, Exam, TaskStatement
-from questions.services import MSG_BLUEPRINT_WEIGHTS, BlueprintError, blueprint_load, blueprint_validate
+from questions.services import (
+    MSG_BLUEPRINT_WEIGHTS,
+    BlueprintError,
+    blueprint_load,
+    blueprint_validate,
+)
 from tests.conftest import BLUEPRINT
 
 
@@ -16,10 +21,23 @@ def data() -> dict:
 
 
 def test_the_shipped_blueprint_is_the_mls_c01_exam(exam):
-    assert (exam.code, exam.question_count, exam.minutes, exam.pass_mark_percent) == ("mls-c01", 65, 170, 75)
-    assert list(exam.domains.values_list("number", "weight_percent")) == [(1, 20), (2, 24), (3, 36), (4, 20)]
+    assert (exam.code, exam.question_count, exam.minutes, exam.pass_mark_percent) == (
+        "mls-c01",
+        65,
+        170,
+        75,
+    )
+    assert list(exam.domains.values_list("number", "weight_percent")) == [
+        (1, 20),
+        (2, 24),
+        (3, 36),
+        (4, 20),
+    ]
     assert TaskStatement.objects.filter(domain__exam=exam).count() == 15
-    assert exam.domains.get(number=3).tasks.get(code="3.2").name == "Select the appropriate model(s) for a given ML problem"
+    assert (
+        exam.domains.get(number=3).tasks.get(code="3.2").name
+        == "Select the appropriate model(s) for a given ML problem"
+    )
 
 
 def test_loading_twice_updates_in_place(db, data):

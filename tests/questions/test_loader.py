@@ -157,10 +157,19 @@ def test_it_loads_a_valid_file(exam, good_file):
     assert (result.created, result.updated, result.unchanged) == (2, 0, 0)
     q = Question.objects.get(external_id="de-formats-002")
     assert q.type == "multiple" and q.select_count == 2 and q.task.code == "1.1"
-    assert [c.text for c in q.choices.order_by("position")] == ["Parquet", "ORC", "CSV", "JSON", "Avro"]
+    assert [c.text for c in q.choices.order_by("position")] == [
+        "Parquet",
+        "ORC",
+        "CSV",
+        "JSON",
+        "Avro",
+    ]
     assert sorted(t.name for t in q.tags.all()) == ["orc", "parquet"]
     first = Question.objects.get(external_id="de-kinesis-001")
-    assert first.choices.get(position=0).rationale == "It buffers and delivers to S3 with no code to run."
+    assert (
+        first.choices.get(position=0).rationale
+        == "It buffers and delivers to S3 with no code to run."
+    )
 
 
 def test_a_second_run_changes_nothing(exam, good_file):
@@ -179,8 +188,14 @@ def test_it_reports_every_mistake_and_loads_nothing(exam, tmp_path, good_file):
     expected = {
         ("bad-missing-explanation", bf.MSG_MISSING_KEYS.format(keys="explanation")),
         ("bad-unknown-key", bf.MSG_UNKNOWN_KEYS.format(keys="colour")),
-        ("bad-unknown-domain", bf.MSG_UNKNOWN_DOMAIN.format(domain=9, exam="mls-c01", known="1, 2, 3, 4")),
-        ("bad-task-outside-domain", bf.MSG_TASK_OUTSIDE_DOMAIN.format(task="1.1", actual=1, domain=2)),
+        (
+            "bad-unknown-domain",
+            bf.MSG_UNKNOWN_DOMAIN.format(domain=9, exam="mls-c01", known="1, 2, 3, 4"),
+        ),
+        (
+            "bad-task-outside-domain",
+            bf.MSG_TASK_OUTSIDE_DOMAIN.format(task="1.1", actual=1, domain=2),
+        ),
         ("bad-unknown-task", bf.MSG_UNKNOWN_TASK.format(task="1.9", exam="mls-c01")),
         ("bad-two-correct", bf.MSG_SINGLE_CORRECT.format(count=2)),
         ("bad-select-mismatch", bf.MSG_MULTIPLE_CORRECT.format(select=2, count=1)),
@@ -195,7 +210,9 @@ def test_it_reports_every_mistake_and_loads_nothing(exam, tmp_path, good_file):
 
 
 def test_it_reports_malformed_yaml_with_its_line(exam, tmp_path):
-    path = write(tmp_path, "bad.yaml", "exam: mls-c01\nquestions:\n  - id: x\n    stem: [unclosed\n")
+    path = write(
+        tmp_path, "bad.yaml", "exam: mls-c01\nquestions:\n  - id: x\n    stem: [unclosed\n"
+    )
     with pytest.raises(BankLoadError) as caught:
         bank_load(paths=[path])
     [problem] = caught.value.problems
@@ -230,15 +247,23 @@ def test_an_unquoted_task_is_refused_rather_than_misread(exam, tmp_path):
 
 def test_it_updates_a_changed_question_and_keeps_its_choice_rows(exam, tmp_path, good_file):
     bank_load(paths=[good_file])
-    ids_before = list(Choice.objects.filter(question__external_id="de-kinesis-001").order_by("position").values_list("id", flat=True))
+    ids_before = list(
+        Choice.objects.filter(question__external_id="de-kinesis-001")
+        .order_by("position")
+        .values_list("id", flat=True)
+    )
     # Swap the texts of the first two choices and move the key with them.
-    changed = GOOD.replace("      - text: Amazon Data Firehose\n        correct: true\n        why: It buffers and delivers to S3 with no code to run.\n      - text: Kinesis Data Streams with a custom consumer\n",
-                           "      - text: Kinesis Data Streams with a custom consumer\n      - text: Amazon Data Firehose\n        correct: true\n")
+    changed = GOOD.replace(
+        "      - text: Amazon Data Firehose\n        correct: true\n        why: It buffers and delivers to S3 with no code to run.\n      - text: Kinesis Data Streams with a custom consumer\n",
+        "      - text: Kinesis Data Streams with a custom consumer\n      - text: Amazon Data Firehose\n        correct: true\n",
+    )
     assert changed != GOOD
     path = write(tmp_path, "good.yaml", changed)
     result = bank_load(paths=[path])
     assert (result.created, result.updated, result.unchanged) == (0, 1, 1)
-    choices = list(Choice.objects.filter(question__external_id="de-kinesis-001").order_by("position"))
+    choices = list(
+        Choice.objects.filter(question__external_id="de-kinesis-001").order_by("position")
+    )
     assert [c.id for c in choices] == ids_before
     assert [(c.text, c.is_correct) for c in choices[:2]] == [
         ("Kinesis Data Streams with a custom consumer", False),
@@ -264,13 +289,19 @@ def test_check_validates_without_writing(exam, good_file):
 
 def test_export_then_load_is_a_no_op(exam, good_file, tmp_path):
     bank_load(paths=[good_file])
-    before = [question_as_data(q) for q in Question.objects.prefetch_related("choices", "tags").select_related("task__domain")]
+    before = [
+        question_as_data(q)
+        for q in Question.objects.prefetch_related("choices", "tags").select_related("task__domain")
+    ]
     [exported] = bank_export(exam=exam, folder=tmp_path / "out")
     doc = yaml.safe_load(exported.read_text())
     assert doc["exam"] == "mls-c01" and len(doc["questions"]) == 2
     result = bank_load(paths=[tmp_path / "out"])
     assert (result.created, result.updated, result.unchanged) == (0, 0, 2)
-    after = [question_as_data(q) for q in Question.objects.prefetch_related("choices", "tags").select_related("task__domain")]
+    after = [
+        question_as_data(q)
+        for q in Question.objects.prefetch_related("choices", "tags").select_related("task__domain")
+    ]
     assert after == before
 
 

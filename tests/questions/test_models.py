@@ -4,7 +4,13 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from questions.models import Choice, Question
-from tests.factories import ChoiceFactory, DomainFactory, ExamFactory, QuestionFactory, TaskStatementFactory
+from tests.factories import (
+    ChoiceFactory,
+    DomainFactory,
+    ExamFactory,
+    QuestionFactory,
+    TaskStatementFactory,
+)
 
 
 def violates(name: str, make) -> None:
@@ -21,10 +27,16 @@ class TestQuestionConstraints:
         violates("question_difficulty_1_to_3", lambda: QuestionFactory(difficulty=4))
 
     def test_a_single_answer_question_selects_one(self):
-        violates("question_select_count_matches_type", lambda: QuestionFactory(type="single", select_count=2))
+        violates(
+            "question_select_count_matches_type",
+            lambda: QuestionFactory(type="single", select_count=2),
+        )
 
     def test_a_multiple_response_question_selects_at_least_two(self):
-        violates("question_select_count_matches_type", lambda: QuestionFactory(type="multiple", select_count=1))
+        violates(
+            "question_select_count_matches_type",
+            lambda: QuestionFactory(type="multiple", select_count=1),
+        )
 
     def test_explanation_is_required(self):
         violates("question_explanation_not_empty", lambda: QuestionFactory(explanation=""))
@@ -42,11 +54,17 @@ class TestQuestionConstraints:
 class TestChoiceConstraints:
     def test_positions_are_unique_per_question(self):
         q = QuestionFactory()
-        violates("choice_position_unique_per_question", lambda: Choice.objects.create(question=q, position=0, text="new"))
+        violates(
+            "choice_position_unique_per_question",
+            lambda: Choice.objects.create(question=q, position=0, text="new"),
+        )
 
     def test_texts_are_unique_per_question(self):
         q = QuestionFactory()
-        violates("choice_text_unique_per_question", lambda: Choice.objects.create(question=q, position=5, text=q.choices.first().text))
+        violates(
+            "choice_text_unique_per_question",
+            lambda: Choice.objects.create(question=q, position=5, text=q.choices.first().text),
+        )
 
     def test_at_most_six_positions(self):
         violates("choice_position_below_max", lambda: ChoiceFactory(position=6))
@@ -67,7 +85,10 @@ class TestBlueprintConstraints:
 
     def test_task_codes_are_unique_per_domain(self):
         task = TaskStatementFactory()
-        violates("task_code_unique_per_domain", lambda: TaskStatementFactory(domain=task.domain, code=task.code))
+        violates(
+            "task_code_unique_per_domain",
+            lambda: TaskStatementFactory(domain=task.domain, code=task.code),
+        )
 
 
 @pytest.mark.django_db

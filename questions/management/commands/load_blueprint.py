@@ -19,4 +19,6 @@ class Command(BaseCommand):
                 exam = blueprint_load_file(path=path)
             except BlueprintError as exc:
                 raise CommandError(f"{path}: " + "; ".join(exc.problems)) from exc
-            self.stdout.write(f"Loaded blueprint {exam.code}: {exam.question_count} questions, {exam.minutes} minutes.")
+            self.stdout.write(
+                f"Loaded blueprint {exam.code}: {exam.question_count} questions, {exam.minutes} minutes."
+            )

@@ -29,7 +29,9 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{len(exc.problems)} problem(s) found; nothing was loaded."
             ) from exc
-        summary = f"created {result.created}, updated {result.updated}, unchanged {result.unchanged}"
+        summary = (
+            f"created {result.created}, updated {result.updated}, unchanged {result.unchanged}"
+        )
         if retire_missing:
             summary += f", retired {result.retired}"
         if check:

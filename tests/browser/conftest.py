@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.conftest import ROOT
+
+SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "test-artifacts" / "screenshots"))
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def screenshot(page: Page):
+    """Save what the candidate sees, at desktop and phone width, for people to look at."""
+
+    def take(name: str) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for width, height in ((1280, 900), (375, 812)):
+            page.set_viewport_size({"width": width, "height": height})
+            page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)
+        page.set_viewport_size({"width": 1280, "height": 900})
+
+    return take
+
+
+def log_in(
+    page: Page, base_url: str, username: str, password: str = "correct horse battery staple"
+) -> None:
+    page.goto(base_url + "/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name=f"Welcome, {username}").wait_for()

@@ -1,0 +1,131 @@
+"""Journeys a candidate takes, in a real browser (Chromium driven by Playwright)."""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from exams import services
+from exams.models import Attempt
+from tests.browser.conftest import log_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_new_candidate_signs_up_and_lands_on_the_dashboard(
+    live_server, page: Page, exam, full_bank
+):
+    page.goto(live_server.url + "/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    page.get_by_role("link", name="Create an account").click()
+    page.get_by_label("Username").fill("erin")
+    page.get_by_label("Email address").fill("erin@example.com")
+    page.get_by_label("Password", exact=True).fill("a-long-passphrase-42")
+    page.get_by_label("Password confirmation").fill("a-long-passphrase-42")
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("heading", name="Welcome, erin")).to_be_visible()
+    expect(page.get_by_role("button", name="Start full mock exam")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile(r"3\. Modeling 36% 23"))).to_be_visible()
+
+
+def choose(page: Page, index: int) -> None:
+    page.locator("#choices label.choice").nth(index).click()
+    expect(page.locator("#save-status")).to_have_text(re.compile("Answer saved"))
+
+
+def test_a_full_mock_from_start_to_report(
+    live_server, page: Page, exam, full_bank, alice, screenshot
+):
+    log_in(page, live_server.url, "alice")
+    page.get_by_role("button", name="Start full mock exam").click()
+    expect(page.get_by_role("heading", name="Question 1 of 65")).to_be_visible()
+    expect(page.get_by_role("timer")).to_have_text(re.compile(r"^2:(49|50):\d\d$"))
+
+    # Answer the first three questions, saving each through htmx.
+    choose(page, 0)
+    expect(page.get_by_text("1 of 65 answered")).to_be_visible()
+    page.get_by_role("button", name="Next →").click()
+    expect(page.get_by_role("heading", name="Question 2 of 65")).to_be_visible()
+    choose(page, 1)
+    page.get_by_role("button", name="Flag for review").click()
+    expect(page.get_by_role("button", name="Flagged for review")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    page.get_by_role("button", name="Next →").click()
+    choose(page, 2)
+    screenshot("question")
+
+    # Jump through the navigator to question 10 and flag it.
+    page.get_by_role("navigation", name="Question navigator").get_by_role(
+        "link", name=re.compile(r"^10 ")
+    ).click()
+    expect(page.get_by_role("heading", name="Question 10 of 65")).to_be_visible()
+    page.get_by_role("button", name="Flag for review").click()
+    expect(page.get_by_role("button", name="Flagged for review")).to_be_visible()
+
+    # A reload keeps answers and flags.
+    page.goto(live_server.url + page.url.split(live_server.url)[1].replace("/10/", "/2/"))
+    expect(page.get_by_role("heading", name="Question 2 of 65")).to_be_visible()
+    expect(page.locator("#choices input").nth(1)).to_be_checked()
+    expect(page.get_by_role("button", name="Flagged for review")).to_be_visible()
+    navigator = page.get_by_role("navigation", name="Question navigator")
+    expect(
+        navigator.get_by_role("link", name=re.compile(r"^2 .*answered, flagged"))
+    ).to_be_visible()
+    expect(
+        navigator.get_by_role("link", name=re.compile(r"^10 .*unanswered, flagged"))
+    ).to_be_visible()
+    expect(page.get_by_text("3 of 65 answered")).to_be_visible()
+
+    # The review screen counts and filters, then submission asks for confirmation.
+    page.get_by_role("button", name="Review and submit").click()
+    expect(page.get_by_role("heading", name="Review your answers")).to_be_visible()
+    expect(page.get_by_text("Unanswered62")).to_be_visible()
+    page.get_by_role("link", name="Flagged", exact=True).click()
+    expect(page.locator(".review-cell")).to_have_count(2)
+    screenshot("review")
+    page.get_by_role("button", name="Submit exam…").click()
+    expect(page.get_by_text("62 unanswered questions")).to_be_visible()
+    page.get_by_role("button", name="Submit now").click()
+
+    # The report: overall, per domain against the pass mark, and the flagged review.
+    expect(page.get_by_role("heading", name="Full mock exam: your report")).to_be_visible()
+    expect(page.get_by_text("Below the pass mark").first).to_be_visible()
+    domains = page.get_by_role("table").first
+    for name in [
+        "1. Data Engineering",
+        "2. Exploratory Data Analysis",
+        "3. Modeling",
+        "4. Machine Learning Implementation and Operations",
+    ]:
+        expect(domains.get_by_role("rowheader", name=name)).to_be_visible()
+    expect(domains.get_by_text("Needs improvement").first).to_be_visible()
+    screenshot("report")
+    page.get_by_role("link", name="Flagged", exact=True).click()
+    expect(page.locator("article.review-item")).to_have_count(2)
+    expect(page.get_by_role("heading", name=re.compile(r"Question 2 .*Flagged"))).to_be_visible()
+    expect(page.get_by_text("Explanation").first).to_be_visible()
+    assert Attempt.objects.get().status == Attempt.Status.SUBMITTED
+
+
+def test_an_open_page_submits_itself_when_time_runs_out(
+    live_server, page: Page, exam, full_bank, alice
+):
+    # An attempt with four seconds left on its clock.
+    started = timezone.now() - timedelta(minutes=exam.minutes) + timedelta(seconds=4)
+    attempt = services.attempt_start_full_mock(
+        user=alice, exam=exam, now=started, rng=random.Random(3)
+    )
+    log_in(page, live_server.url, "alice")
+    page.goto(f"{live_server.url}/attempts/{attempt.pk}/questions/1/")
+    expect(page.get_by_role("timer")).to_have_text(re.compile(r"^0:0[0-4]$"))
+    expect(page.get_by_role("heading", name="Full mock exam: your report")).to_be_visible(
+        timeout=15_000
+    )
+    attempt.refresh_from_db()
+    assert attempt.status == Attempt.Status.SUBMITTED and attempt.timed_out
