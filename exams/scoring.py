@@ -112,3 +112,28 @@ def score_items(items: Sequence[ItemOutcome], *, pass_mark_percent: int) -> dict
 
 def _task_sort_key(code: str) -> tuple[int, ...]:
     return tuple(int(p) if p.isdigit() else 0 for p in code.split("."))
+
+
+def allocate_quotas_capped(count: int, weights: Mapping[K, int], capacity: Mapping[K, int]) -> dict[K, int]:
+    """Split `count` by weight like `allocate_quotas`, but give no key more than its
+    capacity: what a full key cannot take is shared among the others by their weights.
+
+    Raises ValueError when the keys with a positive weight cannot hold `count` in all.
+    """
+    quotas = dict.fromkeys(weights, 0)
+    open_keys = [k for k in weights if weights[k] > 0 and capacity.get(k, 0) > 0]
+    remaining = count
+    while remaining and open_keys:
+        share = allocate_quotas(remaining, {k: weights[k] for k in open_keys})
+        full = [k for k in open_keys if quotas[k] + share[k] >= capacity[k]]
+        if not full:
+            for k in open_keys:
+                quotas[k] += share[k]
+            return quotas
+        for k in full:
+            remaining -= capacity[k] - quotas[k]
+            quotas[k] = capacity[k]
+        open_keys = [k for k in open_keys if k not in full]
+    if remaining:
+        raise ValueError(f"the keys can hold {count - remaining} of {count}")
+    return quotas

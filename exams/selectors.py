@@ -55,3 +55,53 @@ def in_progress_attempts(user) -> list[Attempt]:
     return list(
         Attempt.objects.filter(user=user, status=Attempt.Status.IN_PROGRESS).select_related("exam")
     )
+
+
+def missed_pool(*, user_id: int, exam_id: int) -> dict[int, int]:
+    """The questions to practise: answered wrong or flagged in a submitted attempt, until
+    answered correctly twice in a row afterwards. Returns question id → domain number.
+
+    One query over the user's submitted answers, replayed in order. An unanswered,
+    unflagged question is neither a miss nor a success.
+    """
+    rows = (
+        AttemptItem.objects.filter(
+            attempt__user_id=user_id,
+            attempt__exam_id=exam_id,
+            attempt__status=Attempt.Status.SUBMITTED,
+            question__status=Question.Status.ACTIVE,
+        )
+        .order_by("attempt__submitted_at", "attempt_id")
+        .values_list("question_id", "question__task__domain__number", "selected", "is_correct", "flagged")
+    )
+    streak: dict[int, int] = {}  # question id → correct answers since its last miss
+    domains: dict[int, int] = {}
+    for question_id, domain, selected, is_correct, flagged in rows:
+        if flagged or (selected and not is_correct):
+            streak[question_id] = 0
+            domains[question_id] = domain
+        elif is_correct and question_id in streak:
+            streak[question_id] += 1
+    return {q: domains[q] for q, n in streak.items() if n < MISSED_CORRECT_IN_A_ROW}
+
+
+MISSED_CORRECT_IN_A_ROW = 2  # correct answers in a row that take a question out of the pool
+
+
+def full_mock_history(*, user, exam: Exam, limit: int | None = None) -> list[Attempt]:
+    """The user's submitted full mocks, oldest first (the newest `limit` if given)."""
+    qs = Attempt.objects.filter(
+        user=user, exam=exam, mode=Attempt.Mode.FULL, status=Attempt.Status.SUBMITTED
+    ).order_by("-submitted_at")
+    if limit:
+        qs = qs[:limit]
+    return list(reversed(qs))
+
+
+def domain_readiness(mocks: list[Attempt]) -> dict[int, float]:
+    """Mean domain percent over the given full mocks (the dashboard passes the last three)."""
+    sums: dict[int, list[float]] = {}
+    for attempt in mocks:
+        for d in attempt.result.get("domains", []):
+            sums.setdefault(d["number"], []).append(d["percent"])
+    return {n: round(sum(v) / len(v), 1) for n, v in sums.items()}

@@ -10,14 +10,16 @@ import random
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from exams import selectors
 from exams.models import Attempt, AttemptItem
-from exams.scoring import ItemOutcome, allocate_quotas, score_items
+from exams.scoring import ItemOutcome, allocate_quotas, allocate_quotas_capped, item_is_correct, score_items
 from questions.models import Choice, Domain, Exam, Question
 
 MSG_SHORTFALL = "The question bank cannot fill this exam yet: {details}. Ask an instructor to load more questions."
@@ -35,6 +37,13 @@ MSG_TOO_MANY = (
 MSG_ONE_ONLY = "This question takes one answer: this change was not saved."
 MSG_UNKNOWN_CHOICE = "That answer is not one of this question's choices: nothing was saved."
 MSG_LOCKED = "The answer to this question has been revealed, so it can no longer change."
+MSG_NOT_IMMEDIATE = "Answers are revealed at the end of this attempt."
+MSG_REVEAL_UNANSWERED = "Choose an answer before checking it."
+MSG_NOTHING_TO_DRILL = "The question bank holds no questions for that choice yet."
+MSG_COUNT_CAPPED = "You asked for {asked} questions; the bank holds {held} for that choice, so the drill has {held}."
+MSG_UNKNOWN_DOMAIN = "Choose at least one domain of this exam."
+MSG_TASK_OUTSIDE_CHOSEN = "A chosen task statement belongs to a domain you did not choose."
+MSG_NO_MISSED = "You have no missed or flagged questions to practise yet: take a mock exam or a drill first."
 
 
 NEVER = datetime.min.replace(tzinfo=UTC)
@@ -82,44 +91,29 @@ def _last_seen(user_id: int) -> dict[int, datetime]:
     return dict(rows)
 
 
-def draw_questions(
-    *,
-    user_id: int,
-    quotas: dict[Domain, int],
-    candidates: Q,
-    rng: random.Random,
-) -> list[int]:
-    """Pick question ids per domain: never-seen first, then least recently seen, random within.
-
-    Raises BankShortfall naming every domain that cannot be filled.
-    """
-    pool: dict[int, list[int]] = defaultdict(list)
+def candidate_pool(*, domains: Collection[Domain], candidates: Q) -> dict[int, list[int]]:
+    """Active question ids matching `candidates`, per domain id (one query)."""
+    pool: dict[int, list[int]] = {d.id: [] for d in domains}
     for question_id, domain_id in (
-        Question.objects.filter(
-            candidates, status=Question.Status.ACTIVE, task__domain__in=list(quotas)
-        )
+        Question.objects.filter(candidates, status=Question.Status.ACTIVE, task__domain__in=list(domains))
         .values_list("id", "task__domain_id")
         .order_by("id")
     ):
         pool[domain_id].append(question_id)
-    short = [
-        MSG_SHORTFALL_DOMAIN.format(
-            name=domain.name,
-            needed=needed,
-            available=len(pool[domain.id]),
-            short=needed - len(pool[domain.id]),
-        )
-        for domain, needed in quotas.items()
-        if len(pool[domain.id]) < needed
-    ]
-    if short:
-        raise BankShortfall(MSG_SHORTFALL.format(details="; ".join(short)))
+    return pool
+
+
+def draw_questions(
+    *, user_id: int, pool: dict[int, list[int]], quotas: dict[Domain, int], rng: random.Random
+) -> list[int]:
+    """Pick `quotas[domain]` ids from each domain's pool: never-seen first, then the least
+    recently seen, random among equals. The caller makes sure every pool is big enough."""
     seen = _last_seen(user_id)
     chosen: list[int] = []
     for domain, needed in quotas.items():
-        ids = pool[domain.id]
+        ids = list(pool[domain.id])
         rng.shuffle(ids)
-        # Stable sort keeps the shuffle's randomness among equals.
+        # A stable sort keeps the shuffle's randomness among equals.
         ids.sort(key=lambda qid: (qid in seen, seen.get(qid) or NEVER))
         chosen.extend(ids[:needed])
     return chosen
@@ -139,9 +133,7 @@ def _create_attempt(
     order = list(question_ids)
     rng.shuffle(order)
     choices: dict[int, list[int]] = defaultdict(list)
-    for question_id, choice_id in Choice.objects.filter(question_id__in=order).values_list(
-        "question_id", "id"
-    ):
+    for question_id, choice_id in Choice.objects.filter(question_id__in=order).values_list("question_id", "id"):
         choices[question_id].append(choice_id)
     attempt = Attempt.objects.create(
         user=user,
@@ -158,12 +150,7 @@ def _create_attempt(
         choice_order = sorted(choices[question_id])
         rng.shuffle(choice_order)
         items.append(
-            AttemptItem(
-                attempt=attempt,
-                question_id=question_id,
-                position=position,
-                choice_order=choice_order,
-            )
+            AttemptItem(attempt=attempt, question_id=question_id, position=position, choice_order=choice_order)
         )
     AttemptItem.objects.bulk_create(items)
     return attempt
@@ -172,22 +159,30 @@ def _create_attempt(
 def attempt_start_full_mock(
     *, user, exam: Exam, now: datetime | None = None, rng: random.Random | None = None
 ) -> Attempt:
-    """Start a full mock exam drawn by the blueprint's weights, or resume the one in progress.
+    """Start a full mock exam drawn by the blueprint's weights.
 
-    Raises BankShortfall when the bank cannot fill a domain's quota, and ExamError
-    (carrying the attempt in progress) when one is already running.
+    Raises BankShortfall when the bank cannot fill a domain's quota, and
+    AttemptInProgress (carrying it) when a full mock is already running.
     """
     now = now or timezone.now()
     rng = rng or random.Random()
     attempts_expire_due(user_id=user.pk, now=now)
-    running = Attempt.objects.filter(
-        user=user, mode=Attempt.Mode.FULL, status=Attempt.Status.IN_PROGRESS
-    ).first()
+    running = _running_full_mock(user)
     if running is not None:
         raise AttemptInProgress(running)
     domains = list(exam.domains.order_by("number"))
     quotas = allocate_quotas(exam.question_count, {d: d.weight_percent for d in domains})
-    question_ids = draw_questions(user_id=user.pk, quotas=quotas, candidates=Q(), rng=rng)
+    pool = candidate_pool(domains=domains, candidates=Q())
+    short = [
+        MSG_SHORTFALL_DOMAIN.format(
+            name=d.name, needed=needed, available=len(pool[d.id]), short=needed - len(pool[d.id])
+        )
+        for d, needed in quotas.items()
+        if len(pool[d.id]) < needed
+    ]
+    if short:
+        raise BankShortfall(MSG_SHORTFALL.format(details="; ".join(short)))
+    question_ids = draw_questions(user_id=user.pk, pool=pool, quotas=quotas, rng=rng)
     try:
         with transaction.atomic():
             return _create_attempt(
@@ -202,12 +197,137 @@ def attempt_start_full_mock(
             )
     except IntegrityError:
         # Another request started one between our check and our insert.
-        running = Attempt.objects.filter(
-            user=user, mode=Attempt.Mode.FULL, status=Attempt.Status.IN_PROGRESS
-        ).first()
+        running = _running_full_mock(user)
         if running is None:
             raise
         raise AttemptInProgress(running) from None
+
+
+def _running_full_mock(user) -> Attempt | None:
+    return Attempt.objects.filter(user=user, mode=Attempt.Mode.FULL, status=Attempt.Status.IN_PROGRESS).first()
+
+
+@dataclass(frozen=True)
+class PracticeStart:
+    attempt: Attempt
+    note: str | None = None  # e.g. that the count was capped
+
+
+def _start_practice(
+    *,
+    user,
+    exam: Exam,
+    mode: str,
+    domains: Sequence[Domain],
+    candidates: Q,
+    count: int,
+    timed: bool,
+    feedback: str,
+    now: datetime | None,
+    rng: random.Random | None,
+) -> PracticeStart:
+    """A drill on the full mock's path: the chosen domains' weights, unseen first."""
+    now = now or timezone.now()
+    rng = rng or random.Random()
+    attempts_expire_due(user_id=user.pk, now=now)
+    pool = candidate_pool(domains=domains, candidates=candidates)
+    held = sum(len(ids) for ids in pool.values())
+    if held == 0:
+        raise BankShortfall(MSG_NOTHING_TO_DRILL)
+    note = None
+    if count > held:
+        note = MSG_COUNT_CAPPED.format(asked=count, held=held)
+        count = held
+    quotas = allocate_quotas_capped(
+        count, {d: d.weight_percent for d in domains}, {d: len(pool[d.id]) for d in domains}
+    )
+    question_ids = draw_questions(user_id=user.pk, pool=pool, quotas=quotas, rng=rng)
+    # A drill runs at the full exam's pace: its minutes per question.
+    minutes = exam.minutes * count / exam.question_count if timed else None
+    with transaction.atomic():
+        attempt = _create_attempt(
+            user=user,
+            exam=exam,
+            mode=mode,
+            question_ids=question_ids,
+            minutes=minutes,
+            feedback=feedback,
+            now=now,
+            rng=rng,
+        )
+    return PracticeStart(attempt, note)
+
+
+def attempt_start_drill(
+    *,
+    user,
+    exam: Exam,
+    domain_numbers: Collection[int],
+    task_codes: Collection[str] = (),
+    count: int,
+    timed: bool,
+    feedback: str,
+    now: datetime | None = None,
+    rng: random.Random | None = None,
+) -> PracticeStart:
+    """Start a drill on some domains, narrowed to some of their task statements if given.
+
+    A domain with chosen task statements draws only from those; a domain without draws
+    from all of its task statements. More questions than the bank holds are capped.
+    """
+    domains = list(exam.domains.filter(number__in=domain_numbers).order_by("number"))
+    if not domains or len(domains) != len(set(domain_numbers)):
+        raise ExamError(MSG_UNKNOWN_DOMAIN)
+    by_domain: dict[int, list[str]] = defaultdict(list)
+    for code in task_codes:
+        by_domain[int(code.split(".")[0])].append(code)
+    if set(by_domain) - set(domain_numbers):
+        raise ExamError(MSG_TASK_OUTSIDE_CHOSEN)
+    candidates = Q()
+    for d in domains:
+        part = Q(task__domain=d) & (Q(task__code__in=by_domain[d.number]) if by_domain[d.number] else Q())
+        candidates = part if candidates == Q() else candidates | part
+    return _start_practice(
+        user=user,
+        exam=exam,
+        mode=Attempt.Mode.DRILL,
+        domains=domains,
+        candidates=candidates,
+        count=count,
+        timed=timed,
+        feedback=feedback,
+        now=now,
+        rng=rng,
+    )
+
+
+def attempt_start_missed(
+    *,
+    user,
+    exam: Exam,
+    count: int,
+    timed: bool = False,
+    feedback: str = Attempt.Feedback.IMMEDIATE,
+    now: datetime | None = None,
+    rng: random.Random | None = None,
+) -> PracticeStart:
+    """Start practice on the questions this user got wrong or flagged (see missed_pool)."""
+    pool = selectors.missed_pool(user_id=user.pk, exam_id=exam.pk)
+    if not pool:
+        raise BankShortfall(MSG_NO_MISSED)
+    domains = list(exam.domains.order_by("number"))
+    return _start_practice(
+        user=user,
+        exam=exam,
+        mode=Attempt.Mode.MISSED,
+        domains=domains,
+        candidates=Q(id__in=list(pool)),
+        count=count,
+        timed=timed,
+        feedback=feedback,
+        now=now,
+        rng=rng,
+    )
 
 
 # --- during the attempt ------------------------------------------------------------------
@@ -277,6 +397,27 @@ def attempt_flag(*, item: AttemptItem, flagged: bool, now: datetime | None = Non
     if not _open_items(item, now).update(flagged=flagged):
         raise _closed_after_race(item, now)
     item.flagged = flagged
+    return item
+
+
+def attempt_reveal(*, item: AttemptItem, now: datetime | None = None) -> AttemptItem:
+    """Immediate feedback: score this answer now, show the key, and lock the answer."""
+    now = now or timezone.now()
+    _ensure_open(item.attempt, now)
+    if item.attempt.feedback != Attempt.Feedback.IMMEDIATE:
+        raise AnswerRefused(MSG_NOT_IMMEDIATE)
+    if item.revealed:
+        return item
+    if not item.selected:
+        raise AnswerRefused(MSG_REVEAL_UNANSWERED)
+    correct = Choice.objects.filter(question_id=item.question_id, is_correct=True).values_list("id", flat=True)
+    is_correct = item_is_correct(item.selected, correct)
+    if not _open_items(item, now).filter(revealed=False).update(revealed=True, is_correct=is_correct):
+        fresh = AttemptItem.objects.get(pk=item.pk)
+        if not fresh.revealed:
+            raise _closed_after_race(item, now)
+        is_correct = fresh.is_correct  # revealed by a concurrent request
+    item.revealed, item.is_correct = True, is_correct
     return item
 
 

@@ -7,11 +7,14 @@ app_name = "exams"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("exams/full-mock/", views.start_full_mock, name="start_full_mock"),
+    path("exams/drill/", views.drill, name="drill"),
+    path("exams/drill/domain/", views.start_domain_drill, name="start_domain_drill"),
+    path("exams/missed/", views.start_missed, name="start_missed"),
+    path("history/", views.history, name="history"),
+    path("progress/", views.progress, name="progress"),
     path("attempts/<uuid:attempt_id>/", views.attempt_detail, name="attempt"),
     path("attempts/<uuid:attempt_id>/questions/<int:position>/", views.question, name="question"),
-    path(
-        "attempts/<uuid:attempt_id>/questions/<int:position>/answer/", views.answer, name="answer"
-    ),
+    path("attempts/<uuid:attempt_id>/questions/<int:position>/answer/", views.answer, name="answer"),
     path("attempts/<uuid:attempt_id>/questions/<int:position>/flag/", views.flag, name="flag"),
     path("attempts/<uuid:attempt_id>/review/", views.review, name="review"),
     path("attempts/<uuid:attempt_id>/submit/", views.submit, name="submit"),

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from collections import Counter
 from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,8 +14,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from exams import selectors, services
+from exams.charts import progress_chart
+from exams.forms import DrillForm
 from exams.models import Attempt, AttemptItem
 
+READINESS_MOCKS = 3  # readiness is the mean of this many latest full mocks
+ONE_CLICK_DRILL_QUESTIONS = 10
+HISTORY_PAGE_SIZE = 25
 REVIEW_FILTERS = {"all": "All questions", "flagged": "Flagged", "unanswered": "Unanswered"}
 REPORT_FILTERS = {
     "all": "All",
@@ -60,23 +67,25 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     in_progress = selectors.in_progress_attempts(request.user)
     for attempt in in_progress:
         attempt.time_left = attempt.seconds_left(now)
-    last = (
-        Attempt.objects.filter(
-            user=request.user, status=Attempt.Status.SUBMITTED, mode=Attempt.Mode.FULL
+    context = {"exam": exam, "in_progress": in_progress}
+    if exam is not None:
+        recent = selectors.full_mock_history(user=request.user, exam=exam, limit=READINESS_MOCKS)
+        readiness = selectors.domain_readiness(recent)
+        missed = Counter(selectors.missed_pool(user_id=request.user.pk, exam_id=exam.pk).values())
+        domains = selectors.bank_size_by_domain(exam)
+        for d in domains:
+            d.readiness = readiness.get(d.number)
+            d.missed = missed.get(d.number, 0)
+        context.update(
+            {
+                "last_full": recent[-1] if recent else None,
+                "readiness_mocks": len(recent),
+                "domains": domains,
+                "missed_total": sum(missed.values()),
+                "pass_mark": exam.pass_mark_percent,
+            }
         )
-        .order_by("-submitted_at")
-        .first()
-    )
-    return render(
-        request,
-        "exams/dashboard.html",
-        {
-            "exam": exam,
-            "in_progress": in_progress,
-            "last_full": last,
-            "bank": selectors.bank_size_by_domain(exam) if exam else [],
-        },
-    )
+    return render(request, "exams/dashboard.html", context)
 
 
 @login_required
@@ -142,7 +151,11 @@ def question(request: HttpRequest, attempt_id: UUID, position: int) -> HttpRespo
     )
     item.attempt = attempt
     services.attempt_goto(attempt=attempt, position=position)
-    return render(request, "exams/question.html", _question_context(attempt, item))
+    context = _question_context(attempt, item)
+    if item.revealed:
+        # Immediate feedback was asked for and this answer is locked: show the key.
+        context["correct_ids"] = {c.id for c in context["choices"] if c.is_correct}
+    return render(request, "exams/question.html", context)
 
 
 def _parse_choice_ids(request: HttpRequest) -> list[int]:
@@ -168,8 +181,12 @@ def answer(request: HttpRequest, attempt_id: UUID, position: int) -> HttpRespons
     """Save one answer. htmx posts on every change and gets a status fragment back; the
     same form without JavaScript posts here and is redirected to where it asked to go."""
     item = _get_item_for_user(request, attempt_id, position)
+    go = request.POST.get("go", "")
     try:
-        services.attempt_answer(item=item, choice_ids=_parse_choice_ids(request))
+        if not item.revealed:
+            services.attempt_answer(item=item, choice_ids=_parse_choice_ids(request))
+        if go == "check":
+            services.attempt_reveal(item=item)
     except services.AttemptClosed as exc:
         if request.htmx:
             return render(
@@ -302,12 +319,107 @@ def report(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
         or (show == "incorrect" and not i.is_correct)
         or (show == "unanswered" and not i.selected)
     ]
+    domains = attempt.result.get("domains", [])
+    # The weakest domain: lowest percent, then the most questions (the heavier domain).
+    weakest = min(domains, key=lambda d: (d["percent"], -d["total"]), default=None)
     context = {
         "attempt": attempt,
         "result": attempt.result,
+        "weakest": weakest,
         "items": shown,
         "show": show,
         "filters": REPORT_FILTERS,
     }
     template = "exams/_report_questions.html" if request.htmx else "exams/report.html"
     return render(request, template, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def drill(request: HttpRequest) -> HttpResponse:
+    exam = selectors.default_exam()
+    if exam is None:
+        messages.error(request, "No exam blueprint is loaded yet.")
+        return redirect("exams:dashboard")
+    initial = {"domains": request.GET.getlist("domain")}
+    form = DrillForm(request.POST or None, exam=exam, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            started = services.attempt_start_drill(
+                user=request.user,
+                exam=exam,
+                domain_numbers=form.cleaned_data["domains"],
+                task_codes=form.cleaned_data["tasks"],
+                count=form.cleaned_data["count"],
+                timed=form.cleaned_data["timed"],
+                feedback=form.cleaned_data["feedback"],
+            )
+        except services.ExamError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return _practice_started(request, started)
+    return render(request, "exams/drill.html", {"form": form, "exam": exam})
+
+
+@login_required
+@require_POST
+def start_domain_drill(request: HttpRequest) -> HttpResponse:
+    """One click from a report: a short drill with immediate feedback on one domain."""
+    exam = selectors.default_exam()
+    try:
+        number = int(request.POST.get("domain", ""))
+        started = services.attempt_start_drill(
+            user=request.user,
+            exam=exam,
+            domain_numbers=[number],
+            count=ONE_CLICK_DRILL_QUESTIONS,
+            timed=False,
+            feedback=Attempt.Feedback.IMMEDIATE,
+        )
+    except ValueError:
+        messages.error(request, services.MSG_UNKNOWN_DOMAIN)
+        return redirect("exams:drill")
+    except services.ExamError as exc:
+        messages.error(request, exc.message)
+        return redirect("exams:drill")
+    return _practice_started(request, started)
+
+
+@login_required
+@require_POST
+def start_missed(request: HttpRequest) -> HttpResponse:
+    exam = selectors.default_exam()
+    try:
+        count = min(max(int(request.POST.get("count", ONE_CLICK_DRILL_QUESTIONS)), 1), exam.question_count)
+    except ValueError:
+        count = ONE_CLICK_DRILL_QUESTIONS
+    try:
+        started = services.attempt_start_missed(user=request.user, exam=exam, count=count)
+    except services.ExamError as exc:
+        messages.error(request, exc.message)
+        return redirect("exams:dashboard")
+    return _practice_started(request, started)
+
+
+def _practice_started(request: HttpRequest, started: services.PracticeStart) -> HttpResponse:
+    if started.note:
+        messages.info(request, started.note)
+    return redirect("exams:attempt", attempt_id=started.attempt.pk)
+
+
+@login_required
+@require_GET
+def history(request: HttpRequest) -> HttpResponse:
+    attempts = Attempt.objects.filter(user=request.user).select_related("exam").order_by("-started_at")
+    page = Paginator(attempts, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "exams/history.html", {"page": page})
+
+
+@login_required
+@require_GET
+def progress(request: HttpRequest) -> HttpResponse:
+    exam = selectors.default_exam()
+    mocks = selectors.full_mock_history(user=request.user, exam=exam) if exam else []
+    domains = list(exam.domains.order_by("number")) if exam else []
+    chart = progress_chart(mocks, domains, pass_mark=exam.pass_mark_percent if exam else 0)
+    return render(request, "exams/progress.html", {"mocks": mocks, "chart": chart, "domains": domains, "exam": exam})

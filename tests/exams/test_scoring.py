@@ -6,7 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exams.scoring import ItemOutcome, allocate_quotas, item_is_correct, meets, score_items
+from exams.scoring import (
+    ItemOutcome,
+    allocate_quotas,
+    allocate_quotas_capped,
+    item_is_correct,
+    meets,
+    score_items,
+)
 
 
 def test_the_mls_c01_weights_give_13_16_23_13():
@@ -123,3 +130,40 @@ def test_score_items_breaks_the_score_down_by_domain_and_task():
 def test_tasks_sort_by_number_not_text():
     items = [outcome(3, "3.10", True), outcome(3, "3.2", True)]
     assert [t["code"] for t in score_items(items, pass_mark_percent=75)["tasks"]] == ["3.2", "3.10"]
+
+
+@given(
+    data=st.lists(
+        st.tuples(st.integers(min_value=1, max_value=100), st.integers(min_value=0, max_value=40)),
+        min_size=1,
+        max_size=6,
+    ),
+    fraction=st.floats(min_value=0, max_value=1),
+)
+def test_capped_quotas_fill_the_count_without_passing_any_capacity(data, fraction):
+    weights = {i: w for i, (w, _) in enumerate(data)}
+    capacity = {i: c for i, (_, c) in enumerate(data)}
+    count = int(sum(capacity.values()) * fraction)
+    quotas = allocate_quotas_capped(count, weights, capacity)
+    assert sum(quotas.values()) == count
+    assert all(0 <= quotas[k] <= capacity[k] for k in weights)
+
+
+def test_capped_quotas_follow_the_weights_when_nothing_is_full():
+    assert allocate_quotas_capped(
+        65, {1: 20, 2: 24, 3: 36, 4: 20}, dict.fromkeys(range(1, 5), 100)
+    ) == {
+        1: 13,
+        2: 16,
+        3: 23,
+        4: 13,
+    }
+
+
+def test_what_a_full_key_cannot_take_goes_to_the_others():
+    assert allocate_quotas_capped(20, {"a": 50, "b": 50}, {"a": 3, "b": 100}) == {"a": 3, "b": 17}
+
+
+def test_capped_quotas_refuse_more_than_the_capacity():
+    with pytest.raises(ValueError):
+        allocate_quotas_capped(10, {"a": 1, "b": 1}, {"a": 3, "b": 4})

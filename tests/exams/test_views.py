@@ -80,7 +80,10 @@ class TestDashboardAndStart:
         assert response.status_code == 200
         html = response.content.decode()
         assert "Start full mock exam" in html
-        assert re.search(r"Modeling</th><td>36%</td><td>23</td>", html)
+        # domain, weight, readiness (no mock yet), missed, bank size
+        assert re.search(
+            r"3\. Modeling</th><td>36%</td>\s*<td>—</td>\s*<td>0</td><td>23</td>", html
+        )
 
     def test_starting_opens_question_1(self, alice_client, full_bank):
         response = alice_client.post(reverse("exams:start_full_mock"))

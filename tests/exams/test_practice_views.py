@@ -1,0 +1,233 @@
+from __future__ import annotations
+
+import random
+import re
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from exams import services
+from exams.models import Attempt, AttemptItem
+from questions.models import Choice
+from tests.conftest import fill_bank
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def big_bank(exam):
+    return fill_bank(exam, per_domain={1: 30, 2: 30, 3: 40, 4: 30})
+
+
+def drill_post(**overrides) -> dict:
+    data = {"domains": ["3"], "count": "10", "timed": "on", "feedback": "immediate"}
+    data.update(overrides)
+    return data
+
+
+def full_mock_done(user, exam, *, right: int, at) -> Attempt:
+    """A submitted full mock with the first `right` questions answered correctly."""
+    attempt = services.attempt_start_full_mock(
+        user=user, exam=exam, now=at, rng=random.Random(at.minute)
+    )
+    for it in attempt.items.select_related("attempt", "question").order_by("position")[:right]:
+        correct = list(
+            Choice.objects.filter(question=it.question, is_correct=True).values_list(
+                "id", flat=True
+            )
+        )
+        services.attempt_answer(item=it, choice_ids=correct, now=at)
+    return services.attempt_submit(attempt=attempt, now=at + timedelta(minutes=30))
+
+
+class TestDrillSetup:
+    def test_the_form_lists_domains_and_task_statements(self, alice_client, big_bank):
+        html = alice_client.get(reverse("exams:drill")).content.decode()
+        assert "3. Modeling" in html and "3.2 Select the appropriate model(s)" in html
+        assert 'min="5" max="65"' in html
+
+    def test_a_valid_drill_starts(self, alice_client, big_bank):
+        response = alice_client.post(reverse("exams:drill"), drill_post())
+        attempt = Attempt.objects.get()
+        assert response.url == reverse("exams:attempt", kwargs={"attempt_id": attempt.pk})
+        assert (attempt.mode, attempt.question_count, attempt.feedback) == (
+            "drill",
+            10,
+            "immediate",
+        )
+
+    @pytest.mark.parametrize(
+        ("data", "message"),
+        [
+            (drill_post(count="4"), "Ensure this value is greater than or equal to 5."),
+            (drill_post(count="66"), "Ensure this value is less than or equal to 65."),
+            (drill_post(domains=[]), "This field is required."),
+            (
+                drill_post(domains=["9"]),
+                "Select a valid choice. 9 is not one of the available choices.",
+            ),
+            (
+                drill_post(domains=["1"], tasks=["3.2"]),
+                "Task statement 3.2 is not in a chosen domain",
+            ),
+            (drill_post(feedback="sometimes"), "Select a valid choice."),
+        ],
+    )
+    def test_bad_input_is_explained_and_starts_nothing(self, alice_client, big_bank, data, message):
+        response = alice_client.post(reverse("exams:drill"), data)
+        assert response.status_code == 200
+        assert message in response.content.decode()
+        assert not Attempt.objects.exists()
+
+    def test_a_capped_count_is_announced(self, alice_client, big_bank):
+        response = alice_client.post(
+            reverse("exams:drill"), drill_post(tasks=["3.1"], count="30"), follow=True
+        )
+        assert "the bank holds 8 for that choice, so the drill has 8" in response.content.decode()
+
+    def test_it_needs_a_login_and_refuses_other_methods(self, alice_client):
+        assert Client().get(reverse("exams:drill")).status_code == 302
+        assert alice_client.put(reverse("exams:drill")).status_code == 405
+
+
+class TestImmediateFeedbackPages:
+    @pytest.fixture
+    def attempt(self, alice_client, big_bank) -> Attempt:
+        alice_client.post(reverse("exams:drill"), drill_post())
+        return Attempt.objects.get()
+
+    def test_checking_an_answer_shows_the_key_and_explanation(self, alice_client, attempt):
+        it = AttemptItem.objects.select_related("question").get(attempt=attempt, position=1)
+        wrong = Choice.objects.filter(question=it.question, is_correct=False).first()
+        url = reverse("exams:answer", kwargs={"attempt_id": attempt.pk, "position": 1})
+        response = alice_client.post(url, {"choice": wrong.id, "go": "check"})
+        assert response.url == reverse(
+            "exams:question", kwargs={"attempt_id": attempt.pk, "position": 1}
+        )
+        html = alice_client.get(response.url).content.decode()
+        assert "✗ Not quite" in html and "✓ Correct answer" in html and "✗ Your answer" in html
+        assert it.question.explanation in html
+        assert "Check answer" not in html and "disabled" in html
+
+    def test_an_unchecked_question_shows_no_key(self, alice_client, attempt):
+        it = AttemptItem.objects.select_related("question").get(attempt=attempt, position=2)
+        html = alice_client.get(
+            reverse("exams:question", kwargs={"attempt_id": attempt.pk, "position": 2})
+        ).content.decode()
+        assert "Check answer" in html
+        assert (
+            it.question.explanation not in html
+            and "Correct answer" not in html
+            and "Rationale" not in html
+        )
+
+    def test_a_locked_answer_cannot_be_changed(self, alice_client, attempt):
+        it = AttemptItem.objects.get(attempt=attempt, position=1)
+        url = reverse("exams:answer", kwargs={"attempt_id": attempt.pk, "position": 1})
+        alice_client.post(url, {"choice": it.choice_order[0], "go": "check"})
+        response = alice_client.post(url, {"choice": it.choice_order[1]}, **HTMX)
+        assert response.status_code == 200  # the locked answer is left as it is
+        assert AttemptItem.objects.get(pk=it.pk).selected == [it.choice_order[0]]
+
+
+class TestOneClickPractice:
+    def test_a_report_row_starts_a_drill_on_its_domain(self, alice_client, alice, exam, big_bank):
+        response = alice_client.post(reverse("exams:start_domain_drill"), {"domain": "2"})
+        attempt = Attempt.objects.get(mode="drill")
+        assert response.url == reverse("exams:attempt", kwargs={"attempt_id": attempt.pk})
+        assert set(attempt.items.values_list("question__task__domain__number", flat=True)) == {2}
+
+    def test_a_forged_domain_is_refused(self, alice_client, big_bank):
+        for forged in ("x", "9"):
+            response = alice_client.post(
+                reverse("exams:start_domain_drill"), {"domain": forged}, follow=True
+            )
+            assert "Choose at least one domain" in response.content.decode()
+        assert not Attempt.objects.exists()
+
+    def test_the_report_offers_the_weakest_domain(self, alice_client, alice, exam, big_bank):
+        done = full_mock_done(alice, exam, right=30, at=timezone.now() - timedelta(hours=2))
+        html = alice_client.get(
+            reverse("exams:report", kwargs={"attempt_id": done.pk})
+        ).content.decode()
+        weakest = min(done.result["domains"], key=lambda d: (d["percent"], -d["total"]))
+        assert (
+            f"Your weakest domain: <strong>{weakest['number']}. {weakest['name']}</strong>" in html
+        )
+        assert (
+            html.count('action="/exams/drill/domain/"') == 5
+        )  # the weakest, and one per domain row
+
+    def test_missed_practice_starts_from_the_dashboard(self, alice_client, alice, exam, big_bank):
+        full_mock_done(alice, exam, right=30, at=timezone.now() - timedelta(hours=2))
+        html = alice_client.get(reverse("exams:dashboard")).content.decode()
+        assert "0 questions you got wrong or flagged" in html  # unanswered ones are not misses
+        response = alice_client.post(reverse("exams:start_missed"), follow=True)
+        assert "no missed or flagged questions" in response.content.decode()
+
+
+class TestHistoryProgressDashboard:
+    def test_history_lists_only_my_attempts_with_their_scores(
+        self, alice_client, alice, bob, exam, big_bank
+    ):
+        now = timezone.now()
+        mine = full_mock_done(alice, exam, right=50, at=now - timedelta(hours=3))
+        full_mock_done(bob, exam, right=10, at=now - timedelta(hours=3))
+        html = alice_client.get(reverse("exams:history")).content.decode()
+        assert html.count("<tr>") == 2  # header + one attempt
+        assert "76.9% (50/65)" in html and "✓ Pass" in html and "30 min" in html
+        assert reverse("exams:attempt", kwargs={"attempt_id": mine.pk}) in html
+
+    def test_progress_draws_the_chart_and_its_table(self, alice_client, alice, exam, big_bank):
+        now = timezone.now()
+        full_mock_done(alice, exam, right=30, at=now - timedelta(hours=5))
+        full_mock_done(alice, exam, right=55, at=now - timedelta(hours=3))
+        html = alice_client.get(reverse("exams:progress")).content.decode()
+        assert '<svg viewBox="0 0 720 300" role="img"' in html
+        assert html.count("<polyline") == 5  # overall + four domains
+        assert "pass mark 75%" in html
+        assert re.search(r"#2</a></th><td>[^<]+</td>\s*<td>84\.6%</td>", html)
+
+    def test_the_dashboard_shows_readiness_over_the_last_three_mocks(
+        self, alice_client, alice, exam, big_bank
+    ):
+        now = timezone.now()
+        mocks = [
+            full_mock_done(alice, exam, right=r, at=now - timedelta(hours=10 - i))
+            for i, r in enumerate((0, 40, 50, 60))
+        ]
+        html = alice_client.get(reverse("exams:dashboard")).content.decode()
+        expected = round(sum(m.result["domains"][2]["percent"] for m in mocks[1:]) / 3, 1)
+        assert f"<td>{expected}% " in html or f"<td>{expected:.1f}% " in html
+        assert "Readiness (last 3 mocks)" in html
+
+    @pytest.mark.parametrize(
+        ("url_name", "queries"),
+        [
+            # session, user, page count, the page of attempts
+            ("exams:history", 4),
+            # session, user, exam, full mocks, domains
+            ("exams:progress", 5),
+            # session, user, attempts to expire, exam, in progress, last mocks, missed pool, bank
+            ("exams:dashboard", 8),
+        ],
+    )
+    def test_pages_take_the_same_queries_whatever_the_number_of_attempts(
+        self, alice_client, alice, exam, big_bank, url_name, queries, django_assert_num_queries
+    ):
+        now = timezone.now()
+        full_mock_done(alice, exam, right=20, at=now - timedelta(hours=9))
+        with django_assert_num_queries(queries):
+            alice_client.get(reverse(url_name))
+        for hours in (8, 7, 6):
+            full_mock_done(alice, exam, right=30, at=now - timedelta(hours=hours))
+        with django_assert_num_queries(queries):
+            alice_client.get(reverse(url_name))
+
+    @pytest.mark.parametrize("url_name", ["exams:history", "exams:progress"])
+    def test_pages_need_a_login_and_refuse_post(self, alice_client, url_name):
+        assert Client().get(reverse(url_name)).status_code == 302
+        assert alice_client.post(reverse(url_name)).status_code == 405
