@@ -188,7 +188,7 @@ class TestHistoryProgressDashboard:
         html = alice_client.get(reverse("exams:progress")).content.decode()
         assert '<svg viewBox="0 0 720 300" role="img"' in html
         assert html.count("<polyline") == 5  # overall + four domains
-        assert "pass mark 75%" in html
+        assert "Pass mark 75%" in html
         assert re.search(r"#2</a></th><td>[^<]+</td>\s*<td>84\.6%</td>", html)
 
     def test_the_dashboard_shows_readiness_over_the_last_three_mocks(
