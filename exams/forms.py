@@ -35,7 +35,9 @@ class DrillForm(forms.Form):
         domains = list(exam.domains.order_by("number").prefetch_related("tasks"))
         self.fields["domains"].choices = [(d.number, f"{d.number}. {d.name}") for d in domains]
         self.fields["tasks"].choices = [
-            (t.code, f"{t.code} {t.name}") for d in domains for t in sorted(d.tasks.all(), key=lambda t: t.code)
+            (t.code, f"{t.code} {t.name}")
+            for d in domains
+            for t in sorted(d.tasks.all(), key=lambda t: t.code)
         ]
         self.fields["count"] = forms.IntegerField(
             label="Number of questions",
@@ -44,7 +46,9 @@ class DrillForm(forms.Form):
             max_value=exam.question_count,
         )
         seconds = exam.minutes * 60 / exam.question_count
-        self.fields["timed"].help_text = f"About {seconds / 60:.1f} minutes per question; untimed otherwise."
+        self.fields[
+            "timed"
+        ].help_text = f"About {seconds / 60:.1f} minutes per question; untimed otherwise."
 
     def clean(self):
         data = super().clean()

@@ -114,7 +114,9 @@ def _task_sort_key(code: str) -> tuple[int, ...]:
     return tuple(int(p) if p.isdigit() else 0 for p in code.split("."))
 
 
-def allocate_quotas_capped(count: int, weights: Mapping[K, int], capacity: Mapping[K, int]) -> dict[K, int]:
+def allocate_quotas_capped(
+    count: int, weights: Mapping[K, int], capacity: Mapping[K, int]
+) -> dict[K, int]:
     """Split `count` by weight like `allocate_quotas`, but give no key more than its
     capacity: what a full key cannot take is shared among the others by their weights.
 

@@ -72,7 +72,9 @@ def missed_pool(*, user_id: int, exam_id: int) -> dict[int, int]:
             question__status=Question.Status.ACTIVE,
         )
         .order_by("attempt__submitted_at", "attempt_id")
-        .values_list("question_id", "question__task__domain__number", "selected", "is_correct", "flagged")
+        .values_list(
+            "question_id", "question__task__domain__number", "selected", "is_correct", "flagged"
+        )
     )
     streak: dict[int, int] = {}  # question id → correct answers since its last miss
     domains: dict[int, int] = {}

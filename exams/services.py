@@ -9,8 +9,8 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from datetime import UTC, datetime, timedelta
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -19,7 +19,13 @@ from django.utils import timezone
 
 from exams import selectors
 from exams.models import Attempt, AttemptItem
-from exams.scoring import ItemOutcome, allocate_quotas, allocate_quotas_capped, item_is_correct, score_items
+from exams.scoring import (
+    ItemOutcome,
+    allocate_quotas,
+    allocate_quotas_capped,
+    item_is_correct,
+    score_items,
+)
 from questions.models import Choice, Domain, Exam, Question
 
 MSG_SHORTFALL = "The question bank cannot fill this exam yet: {details}. Ask an instructor to load more questions."
@@ -43,7 +49,9 @@ MSG_NOTHING_TO_DRILL = "The question bank holds no questions for that choice yet
 MSG_COUNT_CAPPED = "You asked for {asked} questions; the bank holds {held} for that choice, so the drill has {held}."
 MSG_UNKNOWN_DOMAIN = "Choose at least one domain of this exam."
 MSG_TASK_OUTSIDE_CHOSEN = "A chosen task statement belongs to a domain you did not choose."
-MSG_NO_MISSED = "You have no missed or flagged questions to practise yet: take a mock exam or a drill first."
+MSG_NO_MISSED = (
+    "You have no missed or flagged questions to practise yet: take a mock exam or a drill first."
+)
 
 
 NEVER = datetime.min.replace(tzinfo=UTC)
@@ -95,7 +103,9 @@ def candidate_pool(*, domains: Collection[Domain], candidates: Q) -> dict[int, l
     """Active question ids matching `candidates`, per domain id (one query)."""
     pool: dict[int, list[int]] = {d.id: [] for d in domains}
     for question_id, domain_id in (
-        Question.objects.filter(candidates, status=Question.Status.ACTIVE, task__domain__in=list(domains))
+        Question.objects.filter(
+            candidates, status=Question.Status.ACTIVE, task__domain__in=list(domains)
+        )
         .values_list("id", "task__domain_id")
         .order_by("id")
     ):
@@ -133,7 +143,9 @@ def _create_attempt(
     order = list(question_ids)
     rng.shuffle(order)
     choices: dict[int, list[int]] = defaultdict(list)
-    for question_id, choice_id in Choice.objects.filter(question_id__in=order).values_list("question_id", "id"):
+    for question_id, choice_id in Choice.objects.filter(question_id__in=order).values_list(
+        "question_id", "id"
+    ):
         choices[question_id].append(choice_id)
     attempt = Attempt.objects.create(
         user=user,
@@ -150,7 +162,12 @@ def _create_attempt(
         choice_order = sorted(choices[question_id])
         rng.shuffle(choice_order)
         items.append(
-            AttemptItem(attempt=attempt, question_id=question_id, position=position, choice_order=choice_order)
+            AttemptItem(
+                attempt=attempt,
+                question_id=question_id,
+                position=position,
+                choice_order=choice_order,
+            )
         )
     AttemptItem.objects.bulk_create(items)
     return attempt
@@ -204,7 +221,9 @@ def attempt_start_full_mock(
 
 
 def _running_full_mock(user) -> Attempt | None:
-    return Attempt.objects.filter(user=user, mode=Attempt.Mode.FULL, status=Attempt.Status.IN_PROGRESS).first()
+    return Attempt.objects.filter(
+        user=user, mode=Attempt.Mode.FULL, status=Attempt.Status.IN_PROGRESS
+    ).first()
 
 
 @dataclass(frozen=True)
@@ -285,7 +304,9 @@ def attempt_start_drill(
         raise ExamError(MSG_TASK_OUTSIDE_CHOSEN)
     candidates = Q()
     for d in domains:
-        part = Q(task__domain=d) & (Q(task__code__in=by_domain[d.number]) if by_domain[d.number] else Q())
+        part = Q(task__domain=d) & (
+            Q(task__code__in=by_domain[d.number]) if by_domain[d.number] else Q()
+        )
         candidates = part if candidates == Q() else candidates | part
     return _start_practice(
         user=user,
@@ -410,9 +431,15 @@ def attempt_reveal(*, item: AttemptItem, now: datetime | None = None) -> Attempt
         return item
     if not item.selected:
         raise AnswerRefused(MSG_REVEAL_UNANSWERED)
-    correct = Choice.objects.filter(question_id=item.question_id, is_correct=True).values_list("id", flat=True)
+    correct = Choice.objects.filter(question_id=item.question_id, is_correct=True).values_list(
+        "id", flat=True
+    )
     is_correct = item_is_correct(item.selected, correct)
-    if not _open_items(item, now).filter(revealed=False).update(revealed=True, is_correct=is_correct):
+    if (
+        not _open_items(item, now)
+        .filter(revealed=False)
+        .update(revealed=True, is_correct=is_correct)
+    ):
         fresh = AttemptItem.objects.get(pk=item.pk)
         if not fresh.revealed:
             raise _closed_after_race(item, now)

@@ -14,7 +14,9 @@ urlpatterns = [
     path("progress/", views.progress, name="progress"),
     path("attempts/<uuid:attempt_id>/", views.attempt_detail, name="attempt"),
     path("attempts/<uuid:attempt_id>/questions/<int:position>/", views.question, name="question"),
-    path("attempts/<uuid:attempt_id>/questions/<int:position>/answer/", views.answer, name="answer"),
+    path(
+        "attempts/<uuid:attempt_id>/questions/<int:position>/answer/", views.answer, name="answer"
+    ),
     path("attempts/<uuid:attempt_id>/questions/<int:position>/flag/", views.flag, name="flag"),
     path("attempts/<uuid:attempt_id>/review/", views.review, name="review"),
     path("attempts/<uuid:attempt_id>/submit/", views.submit, name="submit"),

@@ -390,7 +390,9 @@ def start_domain_drill(request: HttpRequest) -> HttpResponse:
 def start_missed(request: HttpRequest) -> HttpResponse:
     exam = selectors.default_exam()
     try:
-        count = min(max(int(request.POST.get("count", ONE_CLICK_DRILL_QUESTIONS)), 1), exam.question_count)
+        count = min(
+            max(int(request.POST.get("count", ONE_CLICK_DRILL_QUESTIONS)), 1), exam.question_count
+        )
     except ValueError:
         count = ONE_CLICK_DRILL_QUESTIONS
     try:
@@ -410,7 +412,9 @@ def _practice_started(request: HttpRequest, started: services.PracticeStart) -> 
 @login_required
 @require_GET
 def history(request: HttpRequest) -> HttpResponse:
-    attempts = Attempt.objects.filter(user=request.user).select_related("exam").order_by("-started_at")
+    attempts = (
+        Attempt.objects.filter(user=request.user).select_related("exam").order_by("-started_at")
+    )
     page = Paginator(attempts, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "exams/history.html", {"page": page})
 
@@ -422,4 +426,8 @@ def progress(request: HttpRequest) -> HttpResponse:
     mocks = selectors.full_mock_history(user=request.user, exam=exam) if exam else []
     domains = list(exam.domains.order_by("number")) if exam else []
     chart = progress_chart(mocks, domains, pass_mark=exam.pass_mark_percent if exam else 0)
-    return render(request, "exams/progress.html", {"mocks": mocks, "chart": chart, "domains": domains, "exam": exam})
+    return render(
+        request,
+        "exams/progress.html",
+        {"mocks": mocks, "chart": chart, "domains": domains, "exam": exam},
+    )
