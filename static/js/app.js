@@ -47,11 +47,30 @@
     if (status) status.innerHTML = html;
   }
 
+  function markChoices(state) {
+    var choices = document.getElementById("choices");
+    if (choices) choices.classList.toggle("is-unsaved", state === "unsaved");
+  }
   document.addEventListener("htmx:beforeRequest", function (e) {
-    if (e.target.id === "answer-form") saveStatus('<span class="save-pending">Saving…</span>');
+    if (e.target.id !== "answer-form") return;
+    markChoices("unsaved");
+    saveStatus('<span class="save-pending">Saving…</span>');
   });
+  document.addEventListener("htmx:afterRequest", function (e) {
+    if (e.target.id !== "answer-form") return;
+    var status = e.detail.xhr ? e.detail.xhr.status : 0;
+    if (status === 200 || status === 422) markChoices("saved");  // 422 redraws the stored answer
+    if (status === 409) {
+      // Time is up or the attempt was submitted: nothing more can be saved here.
+      document.querySelectorAll("#choices input").forEach(function (input) { input.disabled = true; });
+      markChoices("saved");
+    }
+  });
+  // Until a save is confirmed the choices carry an "unsaved" mark, and a failure says so
+  // with a retry, so the screen never passes off an unsaved answer as saved.
   function saveFailed(e) {
     if (e.target.id !== "answer-form") return;
+    markChoices("unsaved");
     saveStatus('<span class="save-error" role="alert">Not saved: the server could not be reached. ' +
       '<button type="button" class="link-button" id="retry-save">Retry</button></span>');
   }
@@ -100,5 +119,11 @@
     if (handled) e.preventDefault();
   });
 
-  document.addEventListener("DOMContentLoaded", startTimer);
+  // On a phone the navigator starts folded away behind its toggle.
+  function foldNavigator() {
+    var panel = document.getElementById("navigator-panel");
+    if (panel && window.matchMedia("(max-width: 52rem)").matches) panel.open = false;
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { startTimer(); foldNavigator(); });
 })();

@@ -35,3 +35,25 @@ def log_in(
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("heading", name=f"Welcome, {username}").wait_for()
+
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+WIDTHS = (1280, 375)
+
+
+def serious_violations(page: Page) -> list[str]:
+    """Run axe-core on the page; list every serious or critical violation, readably."""
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def horizontal_overflow(page: Page) -> int:
+    """How many pixels the page is wider than the window (0: no sideways scrolling)."""
+    return page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")

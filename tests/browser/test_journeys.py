@@ -129,3 +129,42 @@ def test_an_open_page_submits_itself_when_time_runs_out(
     )
     attempt.refresh_from_db()
     assert attempt.status == Attempt.Status.SUBMITTED and attempt.timed_out
+
+
+def test_a_failed_save_says_so_and_retries(live_server, page: Page, exam, full_bank, alice):
+    log_in(page, live_server.url, "alice")
+    page.get_by_role("button", name="Start full mock exam").click()
+    page.route("**/answer/", lambda route: route.abort())  # the server cannot be reached
+    page.locator("#choices label.choice").nth(2).click()
+    expect(page.get_by_role("alert")).to_contain_text("Not saved")
+    expect(page.locator("#choices")).to_have_class(re.compile("is-unsaved"))
+    assert Attempt.objects.get().items.get(position=1).selected == []
+
+    page.unroute("**/answer/")
+    page.get_by_role("button", name="Retry").click()
+    expect(page.locator("#save-status")).to_have_text(re.compile("Answer saved"))
+    expect(page.locator("#choices")).not_to_have_class(re.compile("is-unsaved"))
+    item = Attempt.objects.get().items.get(position=1)
+    assert item.selected == [item.choice_order[2]]
+
+
+def test_a_save_after_the_deadline_is_refused_on_screen(
+    live_server, page: Page, exam, full_bank, alice
+):
+    started = timezone.now() - timedelta(minutes=exam.minutes) + timedelta(seconds=30)
+    attempt = services.attempt_start_full_mock(
+        user=alice, exam=exam, now=started, rng=random.Random(5)
+    )
+    log_in(page, live_server.url, "alice")
+    page.goto(f"{live_server.url}/attempts/{attempt.pk}/questions/1/")
+    # The server's clock runs out while the page is open (moved here by 31 seconds).
+    Attempt.objects.filter(pk=attempt.pk).update(
+        started_at=started - timedelta(seconds=31),
+        deadline=attempt.deadline - timedelta(seconds=31),
+    )
+    page.locator("#choices label.choice").first.click()
+    expect(page.get_by_role("alert")).to_contain_text("Time is up")
+    expect(page.locator("#choices input").first).to_be_disabled()
+    attempt.refresh_from_db()
+    assert attempt.status == Attempt.Status.SUBMITTED
+    assert attempt.items.get(position=1).selected == []

@@ -1,0 +1,100 @@
+"""axe-core finds no serious or critical violation on any page, at desktop and phone width,
+and no page scrolls sideways on a phone."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from exams import services
+from exams.models import Attempt
+from questions.models import Choice
+from tests.browser.conftest import WIDTHS, horizontal_overflow, log_in, serious_violations
+from tests.conftest import fill_bank
+
+pytestmark = pytest.mark.browser
+
+
+def check(page: Page, url: str, name: str) -> list[str]:
+    problems = []
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(url)
+        problems += [f"{name} at {width}px: {v}" for v in serious_violations(page)]
+        if width < 400 and (overflow := horizontal_overflow(page)) > 0:
+            problems.append(f"{name} at {width}px scrolls sideways by {overflow}px")
+    return problems
+
+
+def test_every_page_passes_axe_and_fits_a_phone(live_server, page: Page, exam, alice):
+    fill_bank(exam, per_domain={1: 20, 2: 20, 3: 30, 4: 20})
+    base = live_server.url
+    problems = check(page, f"{base}/accounts/login/", "login")
+    problems += check(page, f"{base}/accounts/signup/", "sign-up")
+
+    # A submitted full mock (for the report, history and progress) ...
+    done = services.attempt_start_full_mock(user=alice, exam=exam, rng=random.Random(1))
+    for it in done.items.select_related("attempt", "question").order_by("position")[:40]:
+        services.attempt_answer(item=it, choice_ids=[it.choice_order[0]])
+    services.attempt_flag(item=done.items.select_related("attempt").get(position=3), flagged=True)
+    services.attempt_submit(attempt=done)
+    # ... a running mock (question page, navigator, review) ...
+    running = services.attempt_start_full_mock(user=alice, exam=exam, rng=random.Random(2))
+    first = running.items.select_related("attempt", "question").get(position=1)
+    services.attempt_answer(item=first, choice_ids=[first.choice_order[1]])
+    services.attempt_flag(item=first, flagged=True)
+    # ... and a drill with one answer revealed.
+    drill = services.attempt_start_drill(
+        user=alice,
+        exam=exam,
+        domain_numbers=[3],
+        count=5,
+        timed=True,
+        feedback=Attempt.Feedback.IMMEDIATE,
+    ).attempt
+    shown = drill.items.select_related("attempt", "question").get(position=1)
+    wrong = Choice.objects.filter(question=shown.question, is_correct=False).values_list(
+        "id", flat=True
+    )[0]
+    services.attempt_answer(item=shown, choice_ids=[wrong])
+    services.attempt_reveal(item=shown)
+
+    log_in(page, base, "alice")
+    pages = {
+        "dashboard": "/",
+        "question page and navigator": f"/attempts/{running.pk}/questions/1/",
+        "review screen": f"/attempts/{running.pk}/review/",
+        "report": f"/attempts/{done.pk}/report/",
+        "drill with feedback": f"/attempts/{drill.pk}/questions/1/",
+        "drill setup": "/exams/drill/",
+        "history": "/history/",
+        "progress": "/progress/",
+    }
+    for name, path in pages.items():
+        problems += check(page, base + path, name)
+
+    # The navigator folds away on a phone and opens with its toggle.
+    page.set_viewport_size({"width": 375, "height": 900})
+    page.goto(f"{base}/attempts/{running.pk}/questions/1/")
+    navigator = page.get_by_role("navigation", name="Question navigator")
+    expect(navigator.get_by_role("link", name="1 answered, flagged")).to_be_hidden()
+    navigator.get_by_text("All questions").click()
+    expect(navigator.get_by_role("link", name="1 answered, flagged")).to_be_visible()
+    problems += [f"open navigator at 375px: {v}" for v in serious_violations(page)]
+
+    assert problems == []
+
+
+def test_the_checks_catch_what_they_look_for(page: Page):
+    # A page with known faults, so the checks above are known to be able to fail.
+    page.set_viewport_size({"width": 375, "height": 600})
+    page.set_content(
+        '<html><body><img src="x.png"><input type="text">'
+        '<div style="width: 900px">wide</div></body></html>'
+    )
+    found = serious_violations(page)
+    assert any(v.startswith("image-alt (critical)") for v in found)
+    assert any(v.startswith("label (critical)") for v in found)
+    assert horizontal_overflow(page) > 0
