@@ -1,0 +1,250 @@
+"""Load benchmark: simulated candidates take full mock exams against gunicorn on 127.0.0.1.
+
+Starts a fresh SQLite (or $DATABASE_URL) database with the shipped bank, serves it with
+gunicorn on a free loopback port, and runs CANDIDATES threads that each start a full mock,
+open every question, save an answer to each through htmx and submit, pausing THINK_MS on
+average (uniformly from half to one and a half times it) before each question, as a very
+fast candidate would. Candidates arrive spread over RAMP seconds, not all in one instant. Prints latency
+percentiles per request kind and the workers' memory, and exits non-zero when a target is
+missed. Every loop is bounded by the exam's 65 questions and by --max-seconds.
+
+    .venv/bin/python scripts/benchmark.py [--candidates 20] [--think-ms 1000] [--ramp 10] [--max-seconds 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# Targets, in milliseconds at the 95th percentile, and megabytes of resident memory per worker.
+TARGETS_P95_MS = {"start": 800, "question": 150, "answer": 100, "flag": 100, "submit": 500}
+TARGET_WORKER_RSS_MB = 200
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Candidate:
+    def __init__(
+        self,
+        base: str,
+        username: str,
+        timings: dict,
+        lock: threading.Lock,
+        *,
+        deadline: float,
+        think_ms: float,
+    ):
+        self.base, self.username, self.timings, self.lock = base, username, timings, lock
+        self.deadline, self.think = deadline, think_ms / 1000
+        self.rng = random.Random(username)
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def csrf(self) -> str:
+        return next(c.value for c in self.jar if c.name == "csrftoken")
+
+    def request(
+        self, kind: str | None, path: str, data: dict | list | None = None, htmx: bool = False
+    ) -> tuple[str, str]:
+        body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
+        req = urllib.request.Request(self.base + path, data=body)
+        if body is not None:
+            req.add_header("X-CSRFToken", self.csrf())
+            req.add_header("Referer", self.base + "/")
+        if htmx:
+            req.add_header("HX-Request", "true")
+        started = time.perf_counter()
+        with self.opener.open(req, timeout=30) as response:
+            text = response.read().decode()
+            url = response.geturl()
+        if kind:
+            with self.lock:
+                self.timings[kind].append((time.perf_counter() - started) * 1000)
+        return text, url
+
+    def run(self, arrive_after: float) -> None:
+        time.sleep(arrive_after)
+        page, _ = self.request(None, "/accounts/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        self.request(
+            None,
+            "/accounts/login/",
+            {
+                "username": self.username,
+                "password": "bench-passphrase-42",
+                "csrfmiddlewaretoken": token,
+            },
+        )
+        page, url = self.request("start", "/exams/full-mock/", {})
+        attempt = re.search(r"/attempts/([0-9a-f-]+)/", url).group(1)
+        for position in range(1, 66):
+            if time.monotonic() > self.deadline:
+                return
+            time.sleep(self.rng.uniform(0.5, 1.5) * self.think)
+            page, _ = self.request("question", f"/attempts/{attempt}/questions/{position}/")
+            choices = re.findall(r'name="choice" value="(\d+)"', page)
+            picks = (
+                int(m.group(1)) if (m := re.search(r"<strong>Choose (\d+)\.</strong>", page)) else 1
+            )
+            self.request(
+                "answer",
+                f"/attempts/{attempt}/questions/{position}/answer/",
+                {"choice": choices[:picks]},
+                htmx=True,
+            )
+            if position % 10 == 0:
+                self.request(
+                    "flag",
+                    f"/attempts/{attempt}/questions/{position}/flag/",
+                    {"flagged": "1"},
+                    htmx=True,
+                )
+        self.request("submit", f"/attempts/{attempt}/submit/", {"confirm": "yes"})
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--candidates", type=int, default=20)
+    parser.add_argument("--think-ms", type=float, default=1000)
+    parser.add_argument(
+        "--ramp", type=float, default=10, help="seconds over which candidates arrive"
+    )
+    parser.add_argument("--max-seconds", type=float, default=300)
+    args = parser.parse_args()
+    python = sys.executable
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(
+            os.environ, DEBUG="false", SECRET_KEY="benchmark-only-secret", ALLOWED_HOSTS="127.0.0.1"
+        )
+        env.setdefault("DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite3")
+
+        def manage(*argv: str) -> None:
+            subprocess.run(
+                [python, "manage.py", *argv],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+
+        manage("migrate", "--noinput")
+        manage("load_blueprint", "fixtures/blueprint/mls-c01.yaml")
+        manage("load_questions", "fixtures/questions")
+        manage("collectstatic", "--noinput")
+        users = [f"bench{i}" for i in range(args.candidates)]
+        script = (
+            "from django.contrib.auth.models import User\n"
+            f"for name in {users!r}:\n"
+            "    User.objects.filter(username=name).exists() or User.objects.create_user(name, password='bench-passphrase-42')\n"
+        )
+        subprocess.run([python, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, check=True)
+        port = free_port()
+        server = subprocess.Popen(
+            [
+                python,
+                "-m",
+                "gunicorn",
+                "config.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            for _ in range(100):
+                try:
+                    urllib.request.urlopen(base + "/accounts/login/", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            timings: dict[str, list[float]] = defaultdict(list)
+            lock = threading.Lock()
+            deadline = time.monotonic() + args.max_seconds
+            threads = [
+                threading.Thread(
+                    target=Candidate(
+                        base, u, timings, lock, deadline=deadline, think_ms=args.think_ms
+                    ).run,
+                    args=(i * args.ramp / max(len(users), 1),),
+                )
+                for i, u in enumerate(users)
+            ]
+            began = time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            elapsed = time.perf_counter() - began
+            workers = [
+                int(p)
+                for p in subprocess.run(
+                    ["pgrep", "-P", str(server.pid)], capture_output=True, text=True
+                ).stdout.split()
+            ]
+            memory = [rss_mb(pid) for pid in workers]
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+    failed = False
+    total = sum(len(v) for v in timings.values())
+    print(
+        f"{args.candidates} candidates, {total} requests in {elapsed:.1f} s ({total / elapsed:.0f} requests/s)"
+    )
+    print(f"{'kind':<10}{'count':>7}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'target':>9}")
+    for kind, target in TARGETS_P95_MS.items():
+        values = sorted(timings.get(kind, []))
+        if not values:
+            print(f"{kind:<10}{0:>7}  (no requests)")
+            failed = True
+            continue
+        p95 = values[min(len(values) - 1, int(len(values) * 0.95))]
+        mark = "ok" if p95 <= target else "MISSED"
+        failed |= p95 > target
+        print(
+            f"{kind:<10}{len(values):>7}{statistics.median(values):>9.1f}{p95:>9.1f}{values[-1]:>9.1f}{target:>7} {mark}"
+        )
+    worst = max(memory, default=0.0)
+    failed |= worst > TARGET_WORKER_RSS_MB
+    print(
+        f"worker memory: {', '.join(f'{m:.0f} MB' for m in memory)} (target {TARGET_WORKER_RSS_MB} MB) {'ok' if worst <= TARGET_WORKER_RSS_MB else 'MISSED'}"
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
