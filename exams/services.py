@@ -6,12 +6,14 @@ Times are always the server's (`timezone.now()`), passed in so tests can freeze 
 
 from __future__ import annotations
 
+import operator
 import random
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import reduce
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
@@ -302,12 +304,15 @@ def attempt_start_drill(
         by_domain[int(code.split(".")[0])].append(code)
     if set(by_domain) - set(domain_numbers):
         raise ExamError(MSG_TASK_OUTSIDE_CHOSEN)
-    candidates = Q()
-    for d in domains:
-        part = Q(task__domain=d) & (
-            Q(task__code__in=by_domain[d.number]) if by_domain[d.number] else Q()
-        )
-        candidates = part if candidates == Q() else candidates | part
+    candidates = reduce(
+        operator.or_,
+        (
+            Q(task__domain=d, task__code__in=by_domain[d.number])
+            if by_domain[d.number]
+            else Q(task__domain=d)
+            for d in domains
+        ),
+    )
     return _start_practice(
         user=user,
         exam=exam,

@@ -54,6 +54,17 @@ def _cell(item: AttemptItem) -> dict:
     return {"position": item.position, "answered": item.is_answered, "flagged": item.flagged}
 
 
+def _attempt_closed(
+    request: HttpRequest, attempt: Attempt, exc: services.AttemptClosed
+) -> HttpResponse:
+    """An answer or flag that came too late: say so (htmx) or show the report."""
+    if request.htmx:
+        context = {"message": exc.message, "attempt": attempt}
+        return render(request, "exams/_answer_closed.html", context, status=409)
+    messages.error(request, exc.message)
+    return redirect("exams:report", attempt_id=attempt.pk)
+
+
 def _redirect(request: HttpRequest, url: str) -> HttpResponse:
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
@@ -183,20 +194,14 @@ def answer(request: HttpRequest, attempt_id: UUID, position: int) -> HttpRespons
     item = _get_item_for_user(request, attempt_id, position)
     go = request.POST.get("go", "")
     try:
-        if not item.revealed:
+        if item.revealed and request.htmx:
+            raise services.AnswerRefused(services.MSG_LOCKED)
+        if not item.revealed:  # a locked answer's form still carries the navigation buttons
             services.attempt_answer(item=item, choice_ids=_parse_choice_ids(request))
         if go == "check":
             services.attempt_reveal(item=item)
     except services.AttemptClosed as exc:
-        if request.htmx:
-            return render(
-                request,
-                "exams/_answer_closed.html",
-                {"message": exc.message, "attempt": item.attempt},
-                status=409,
-            )
-        messages.error(request, exc.message)
-        return redirect("exams:report", attempt_id=attempt_id)
+        return _attempt_closed(request, item.attempt, exc)
     except services.AnswerRefused as exc:
         if request.htmx:
             # Re-render the choices from what is stored, so the screen never shows an
@@ -220,9 +225,7 @@ def answer(request: HttpRequest, attempt_id: UUID, position: int) -> HttpRespons
             "attempt": item.attempt,
         }
         return render(request, "exams/_answer_saved.html", context)
-    name, kwargs = _after_answer_url(
-        attempt_id, position, request.POST.get("go", ""), item.attempt.question_count
-    )
+    name, kwargs = _after_answer_url(attempt_id, position, go, item.attempt.question_count)
     return redirect(name, **kwargs)
 
 
@@ -234,15 +237,7 @@ def flag(request: HttpRequest, attempt_id: UUID, position: int) -> HttpResponse:
     try:
         services.attempt_flag(item=item, flagged=flagged)
     except services.AttemptClosed as exc:
-        if request.htmx:
-            return render(
-                request,
-                "exams/_answer_closed.html",
-                {"message": exc.message, "attempt": item.attempt},
-                status=409,
-            )
-        messages.error(request, exc.message)
-        return redirect("exams:report", attempt_id=attempt_id)
+        return _attempt_closed(request, item.attempt, exc)
     if request.htmx:
         context = {"item": item, "cell": _cell(item), "attempt": item.attempt, "oob": True}
         return render(request, "exams/_flag.html", context)

@@ -129,7 +129,12 @@ class TestImmediateFeedbackPages:
         url = reverse("exams:answer", kwargs={"attempt_id": attempt.pk, "position": 1})
         alice_client.post(url, {"choice": it.choice_order[0], "go": "check"})
         response = alice_client.post(url, {"choice": it.choice_order[1]}, **HTMX)
-        assert response.status_code == 200  # the locked answer is left as it is
+        assert response.status_code == 422
+        assert "revealed, so it can no longer change" in response.content.decode()
+        assert AttemptItem.objects.get(pk=it.pk).selected == [it.choice_order[0]]
+        # Its form's navigation buttons still work, leaving the answer as it is.
+        response = alice_client.post(url, {"go": "next"})
+        assert response.url.endswith("/questions/2/")
         assert AttemptItem.objects.get(pk=it.pk).selected == [it.choice_order[0]]
 
 
