@@ -25,6 +25,11 @@ def check(page: Page, url: str, name: str) -> list[str]:
         problems += [f"{name} at {width}px: {v}" for v in serious_violations(page)]
         if width < 400 and (overflow := horizontal_overflow(page)) > 0:
             problems.append(f"{name} at {width}px scrolls sideways by {overflow}px")
+    # The dark theme (prefers-color-scheme) must keep its contrast too.
+    page.emulate_media(color_scheme="dark")
+    page.reload()
+    problems += [f"{name} in the dark theme: {v}" for v in serious_violations(page)]
+    page.emulate_media(color_scheme="light")
     return problems
 
 
