@@ -18,6 +18,7 @@ from exams.charts import progress_chart
 from exams.forms import DrillForm
 from exams.models import Attempt, AttemptItem
 
+MSG_NO_EXAM = "No exam blueprint is loaded yet: run manage.py load_blueprint."
 READINESS_MOCKS = 3  # readiness is the mean of this many latest full mocks
 ONE_CLICK_DRILL_QUESTIONS = 10
 HISTORY_PAGE_SIZE = 25
@@ -65,6 +66,11 @@ def _attempt_closed(
     return redirect("exams:report", attempt_id=attempt.pk)
 
 
+def _no_exam(request: HttpRequest) -> HttpResponse:
+    messages.error(request, MSG_NO_EXAM)
+    return redirect("exams:dashboard")
+
+
 def _redirect(request: HttpRequest, url: str) -> HttpResponse:
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
@@ -104,8 +110,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def start_full_mock(request: HttpRequest) -> HttpResponse:
     exam = selectors.default_exam()
     if exam is None:
-        messages.error(request, "No exam blueprint is loaded yet.")
-        return redirect("exams:dashboard")
+        return _no_exam(request)
     try:
         attempt = services.attempt_start_full_mock(user=request.user, exam=exam)
     except services.AttemptInProgress as exc:
@@ -334,8 +339,7 @@ def report(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
 def drill(request: HttpRequest) -> HttpResponse:
     exam = selectors.default_exam()
     if exam is None:
-        messages.error(request, "No exam blueprint is loaded yet.")
-        return redirect("exams:dashboard")
+        return _no_exam(request)
     initial = {"domains": request.GET.getlist("domain")}
     form = DrillForm(request.POST or None, exam=exam, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -361,6 +365,8 @@ def drill(request: HttpRequest) -> HttpResponse:
 def start_domain_drill(request: HttpRequest) -> HttpResponse:
     """One click from a report: a short drill with immediate feedback on one domain."""
     exam = selectors.default_exam()
+    if exam is None:
+        return _no_exam(request)
     try:
         number = int(request.POST.get("domain", ""))
         started = services.attempt_start_drill(
@@ -384,6 +390,8 @@ def start_domain_drill(request: HttpRequest) -> HttpResponse:
 @require_POST
 def start_missed(request: HttpRequest) -> HttpResponse:
     exam = selectors.default_exam()
+    if exam is None:
+        return _no_exam(request)
     try:
         count = min(
             max(int(request.POST.get("count", ONE_CLICK_DRILL_QUESTIONS)), 1), exam.question_count

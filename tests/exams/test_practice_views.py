@@ -236,3 +236,14 @@ class TestHistoryProgressDashboard:
     def test_pages_need_a_login_and_refuse_post(self, alice_client, url_name):
         assert Client().get(reverse(url_name)).status_code == 302
         assert alice_client.post(reverse(url_name)).status_code == 405
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url_name",
+    ["exams:start_full_mock", "exams:drill", "exams:start_domain_drill", "exams:start_missed"],
+)
+def test_starting_anything_without_a_blueprint_says_what_to_do(alice_client, url_name):
+    response = alice_client.post(reverse(url_name), {"domain": "1"}, follow=True)
+    assert "No exam blueprint is loaded yet" in response.content.decode()
+    assert not Attempt.objects.exists()
