@@ -8,6 +8,9 @@ from exams.models import Attempt, AttemptItem
 from questions.models import Choice, Domain, Exam, Question
 
 
+MISSED_CORRECT_IN_A_ROW = 2  # correct answers in a row that take a question out of the pool
+
+
 def navigator(attempt: Attempt) -> list[dict]:
     """Every question's number, answered and flagged state, in one query."""
     return [
@@ -85,9 +88,6 @@ def missed_pool(*, user_id: int, exam_id: int) -> dict[int, int]:
         elif is_correct and question_id in streak:
             streak[question_id] += 1
     return {q: domains[q] for q, n in streak.items() if n < MISSED_CORRECT_IN_A_ROW}
-
-
-MISSED_CORRECT_IN_A_ROW = 2  # correct answers in a row that take a question out of the pool
 
 
 def full_mock_history(*, user, exam: Exam, limit: int | None = None) -> list[Attempt]:
