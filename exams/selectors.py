@@ -7,7 +7,6 @@ from django.db.models import Count, Prefetch, Q
 from exams.models import Attempt, AttemptItem
 from questions.models import Choice, Domain, Exam, Question
 
-
 MISSED_CORRECT_IN_A_ROW = 2  # correct answers in a row that take a question out of the pool
 
 
