@@ -110,6 +110,11 @@ def score_items(items: Sequence[ItemOutcome], *, pass_mark_percent: int) -> dict
     }
 
 
+def weakest_domain(domains: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The report's weakest domain row: lowest percent, ties to the one with more questions."""
+    return min(domains, key=lambda d: (d["percent"], -d["total"]), default=None)
+
+
 def _task_sort_key(code: str) -> tuple[int, ...]:
     return tuple(int(p) if p.isdigit() else 0 for p in code.split("."))
 

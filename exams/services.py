@@ -131,6 +131,7 @@ def draw_questions(
     return chosen
 
 
+@transaction.atomic  # the attempt and all its items, or nothing
 def _create_attempt(
     *,
     user,
@@ -203,17 +204,16 @@ def attempt_start_full_mock(
         raise BankShortfall(MSG_SHORTFALL.format(details="; ".join(short)))
     question_ids = draw_questions(user_id=user.pk, pool=pool, quotas=quotas, rng=rng)
     try:
-        with transaction.atomic():
-            return _create_attempt(
-                user=user,
-                exam=exam,
-                mode=Attempt.Mode.FULL,
-                question_ids=question_ids,
-                minutes=exam.minutes,
-                feedback=Attempt.Feedback.AT_END,
-                now=now,
-                rng=rng,
-            )
+        return _create_attempt(
+            user=user,
+            exam=exam,
+            mode=Attempt.Mode.FULL,
+            question_ids=question_ids,
+            minutes=exam.minutes,
+            feedback=Attempt.Feedback.AT_END,
+            now=now,
+            rng=rng,
+        )
     except IntegrityError:
         # Another request started one between our check and our insert.
         running = _running_full_mock(user)
@@ -265,17 +265,16 @@ def _start_practice(
     question_ids = draw_questions(user_id=user.pk, pool=pool, quotas=quotas, rng=rng)
     # A drill runs at the full exam's pace: its minutes per question.
     minutes = exam.minutes * count / exam.question_count if timed else None
-    with transaction.atomic():
-        attempt = _create_attempt(
-            user=user,
-            exam=exam,
-            mode=mode,
-            question_ids=question_ids,
-            minutes=minutes,
-            feedback=feedback,
-            now=now,
-            rng=rng,
-        )
+    attempt = _create_attempt(
+        user=user,
+        exam=exam,
+        mode=mode,
+        question_ids=question_ids,
+        minutes=minutes,
+        feedback=feedback,
+        now=now,
+        rng=rng,
+    )
     return PracticeStart(attempt, note)
 
 

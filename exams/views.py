@@ -17,6 +17,7 @@ from exams import selectors, services
 from exams.charts import progress_chart
 from exams.forms import DrillForm
 from exams.models import Attempt, AttemptItem
+from exams.scoring import weakest_domain
 
 MSG_NO_EXAM = "No exam blueprint is loaded yet: run manage.py load_blueprint."
 READINESS_MOCKS = 3  # readiness is the mean of this many latest full mocks
@@ -319,13 +320,10 @@ def report(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
         or (show == "incorrect" and not i.is_correct)
         or (show == "unanswered" and not i.selected)
     ]
-    domains = attempt.result.get("domains", [])
-    # The weakest domain: lowest percent, then the most questions (the heavier domain).
-    weakest = min(domains, key=lambda d: (d["percent"], -d["total"]), default=None)
     context = {
         "attempt": attempt,
         "result": attempt.result,
-        "weakest": weakest,
+        "weakest": weakest_domain(attempt.result.get("domains", [])),
         "items": shown,
         "show": show,
         "filters": REPORT_FILTERS,

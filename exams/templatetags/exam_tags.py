@@ -3,14 +3,17 @@ from django import template
 register = template.Library()
 
 
+def _hms(seconds: int) -> tuple[int, int, int]:
+    hours, rest = divmod(max(0, int(seconds)), 3600)
+    return (hours, *divmod(rest, 60))
+
+
 @register.filter
 def clock(seconds: int | None) -> str:
     """Seconds as H:MM:SS (or M:SS under an hour), the way the exam timer shows them."""
     if seconds is None:
         return ""
-    seconds = max(0, int(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
+    hours, minutes, secs = _hms(seconds)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
@@ -19,9 +22,7 @@ def duration(seconds: int | None) -> str:
     """Seconds in words: "2 h 5 min", "14 min", "45 s"."""
     if seconds is None:
         return "untimed"
-    seconds = max(0, int(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
+    hours, minutes, secs = _hms(seconds)
     if hours:
         return f"{hours} h {minutes} min"
     if minutes:
