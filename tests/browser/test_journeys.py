@@ -132,9 +132,12 @@ def test_an_open_page_submits_itself_when_time_runs_out(
 
 
 def test_a_failed_save_says_so_and_retries(live_server, page: Page, exam, full_bank, alice):
+    # The answer endpoint cannot be reached. The route is in place before any page loads, so
+    # no save can slip past it while the question page is still arriving.
+    page.route("**/answer/", lambda route: route.abort())
     log_in(page, live_server.url, "alice")
     page.get_by_role("button", name="Start full mock exam").click()
-    page.route("**/answer/", lambda route: route.abort())  # the server cannot be reached
+    expect(page.get_by_role("heading", name="Question 1 of 65")).to_be_visible()
     page.locator("#choices label.choice").nth(2).click()
     expect(page.get_by_role("alert")).to_contain_text("Not saved")
     expect(page.locator("#choices")).to_have_class(re.compile("is-unsaved"))
