@@ -116,14 +116,14 @@ def test_a_full_mock_from_start_to_report(
 def test_an_open_page_submits_itself_when_time_runs_out(
     live_server, page: Page, exam, full_bank, alice
 ):
-    # An attempt with four seconds left on its clock.
-    started = timezone.now() - timedelta(minutes=exam.minutes) + timedelta(seconds=4)
+    log_in(page, live_server.url, "alice")
+    # An attempt with eight seconds left on its clock, opened at once.
+    started = timezone.now() - timedelta(minutes=exam.minutes) + timedelta(seconds=8)
     attempt = services.attempt_start_full_mock(
         user=alice, exam=exam, now=started, rng=random.Random(3)
     )
-    log_in(page, live_server.url, "alice")
     page.goto(f"{live_server.url}/attempts/{attempt.pk}/questions/1/")
-    expect(page.get_by_role("timer")).to_have_text(re.compile(r"^0:0[0-4]$"))
+    expect(page.get_by_role("timer")).to_have_text(re.compile(r"^0:0[0-8]$"))
     expect(page.get_by_role("heading", name="Full mock exam: your report")).to_be_visible(
         timeout=15_000
     )
