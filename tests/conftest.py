@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from exams.scoring import allocate_quotas
 from questions.models import Exam, Question
@@ -13,6 +14,10 @@ from tests.factories import QuestionFactory, UserFactory
 # Playwright's sync API runs an event loop in the test thread; Django must allow ORM
 # calls from it for the live-server browser tests.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# Property tests check behaviour, not speed: a pause on a busy machine must not fail them.
+settings.register_profile("mlsprep", deadline=None)
+settings.load_profile("mlsprep")
 
 ROOT = Path(__file__).resolve().parent.parent
 BLUEPRINT = ROOT / "fixtures" / "blueprint" / "mls-c01.yaml"

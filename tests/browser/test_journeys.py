@@ -44,7 +44,7 @@ def test_a_full_mock_from_start_to_report(
     log_in(page, live_server.url, "alice")
     page.get_by_role("button", name="Start full mock exam").click()
     expect(page.get_by_role("heading", name="Question 1 of 65")).to_be_visible()
-    expect(page.get_by_role("timer")).to_have_text(re.compile(r"^2:(49|50):\d\d$"))
+    expect(page.get_by_role("timer")).to_have_text(re.compile(r"^2:(4\d|50):\d\d$"))
 
     # Answer the first three questions, saving each through htmx.
     choose(page, 0)
@@ -117,15 +117,15 @@ def test_an_open_page_submits_itself_when_time_runs_out(
     live_server, page: Page, exam, full_bank, alice
 ):
     log_in(page, live_server.url, "alice")
-    # An attempt with eight seconds left on its clock, opened at once.
-    started = timezone.now() - timedelta(minutes=exam.minutes) + timedelta(seconds=8)
+    # An attempt with 20 seconds left on its clock, opened at once.
+    started = timezone.now() - timedelta(minutes=exam.minutes) + timedelta(seconds=20)
     attempt = services.attempt_start_full_mock(
         user=alice, exam=exam, now=started, rng=random.Random(3)
     )
     page.goto(f"{live_server.url}/attempts/{attempt.pk}/questions/1/")
-    expect(page.get_by_role("timer")).to_have_text(re.compile(r"^0:0[0-8]$"))
+    expect(page.get_by_role("timer")).to_have_text(re.compile(r"^0:[0-2]\d$"))
     expect(page.get_by_role("heading", name="Full mock exam: your report")).to_be_visible(
-        timeout=15_000
+        timeout=40_000
     )
     attempt.refresh_from_db()
     assert attempt.status == Attempt.Status.SUBMITTED and attempt.timed_out
