@@ -31,6 +31,15 @@ def item(attempt: Attempt, position: int) -> AttemptItem:
     )
 
 
+def first_of_type(attempt: Attempt, kind: str) -> AttemptItem:
+    """The attempt's first item whose question is `kind` ("single" or "multiple")."""
+    return (
+        AttemptItem.objects.select_related("attempt", "question")
+        .filter(attempt=attempt, question__type=kind)
+        .first()
+    )
+
+
 def correct_ids(it: AttemptItem) -> list[int]:
     return list(
         Choice.objects.filter(question=it.question, is_correct=True).values_list("id", flat=True)
@@ -169,11 +178,7 @@ class TestAnswering:
         assert item(attempt, 1).selected == []
 
     def test_it_refuses_more_choices_than_the_question_takes(self, attempt):
-        multiple = (
-            attempt.items.select_related("attempt", "question")
-            .filter(question__type="multiple")
-            .first()
-        )
+        multiple = first_of_type(attempt, "multiple")
         services.attempt_answer(item=multiple, choice_ids=multiple.choice_order[:2], now=START)
         with pytest.raises(services.AnswerRefused, match="This question takes 2 answers"):
             services.attempt_answer(item=multiple, choice_ids=multiple.choice_order[:3], now=START)
@@ -181,21 +186,13 @@ class TestAnswering:
         assert multiple.selected == multiple.choice_order[:2]
 
     def test_fewer_than_required_is_saved(self, attempt):
-        multiple = (
-            attempt.items.select_related("attempt", "question")
-            .filter(question__type="multiple")
-            .first()
-        )
+        multiple = first_of_type(attempt, "multiple")
         services.attempt_answer(item=multiple, choice_ids=multiple.choice_order[:1], now=START)
         multiple.refresh_from_db()
         assert multiple.selected == multiple.choice_order[:1]
 
     def test_a_single_answer_question_takes_one(self, attempt):
-        single = (
-            attempt.items.select_related("attempt", "question")
-            .filter(question__type="single")
-            .first()
-        )
+        single = first_of_type(attempt, "single")
         with pytest.raises(services.AnswerRefused, match="takes one answer"):
             services.attempt_answer(item=single, choice_ids=single.choice_order[:2], now=START)
 
