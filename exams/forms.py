@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.validators import MaxValueValidator
 
 from exams.models import Attempt
 from questions.models import Exam
@@ -59,3 +60,29 @@ class DrillForm(forms.Form):
                 f"Task statement {', '.join(stray)} is not in a chosen domain: choose its domain too, or untick it."
             )
         return data
+
+
+class DomainDrillForm(forms.Form):
+    """The one-click drill from a report: one domain of the exam, by number."""
+
+    domain = forms.TypedChoiceField(coerce=int)
+
+    def __init__(self, *args, exam: Exam, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["domain"].choices = [
+            (n, str(n)) for n in exam.domains.order_by("number").values_list("number", flat=True)
+        ]
+
+
+class MissedPracticeForm(forms.Form):
+    """Missed-question practice: an optional count from 1 to the exam's question count."""
+
+    count = forms.IntegerField(required=False, min_value=1)
+
+    def __init__(self, *args, exam: Exam, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["count"].max_value = exam.question_count
+        self.fields["count"].validators.append(MaxValueValidator(exam.question_count))
+
+    def error_text(self) -> str:
+        return " ".join(str(e) for errors in self.errors.values() for e in errors)

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from questions.models import Exam, Question
+from questions.models import Exam, Question, QuestionVersion
 
 
 class Attempt(models.Model):
@@ -113,10 +113,17 @@ class AttemptItem(models.Model):
     attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="items")
     # PROTECT: a question that was ever asked stays in the bank (retire it instead).
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="attempt_items")
+    # The version this attempt shows and scores, whatever happens to the bank later.
+    version = models.ForeignKey(
+        QuestionVersion, on_delete=models.PROTECT, related_name="attempt_items"
+    )
     position = models.PositiveSmallIntegerField()  # 1-based, as shown to the candidate
     choice_order = models.JSONField(help_text="Choice ids in the order this attempt shows them.")
     selected = models.JSONField(default=list, blank=True, help_text="Selected choice ids.")
     flagged = models.BooleanField(default=False)
+    # Bumped by every stored change of `selected`: a save must name the revision its page
+    # was drawn from, so a stale page can never overwrite a newer answer.
+    revision = models.PositiveIntegerField(default=0)
     answered_at = models.DateTimeField(null=True, blank=True)
     revealed = models.BooleanField(
         default=False, help_text="Immediate feedback shown; answer locked."

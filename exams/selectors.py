@@ -26,15 +26,15 @@ def ordered_choices(item: AttemptItem, choices: list[Choice]) -> list[Choice]:
 
 
 def item_choices(item: AttemptItem) -> list[Choice]:
-    """The item's choices in this attempt's order (one query)."""
-    return ordered_choices(item, list(Choice.objects.filter(question_id=item.question_id)))
+    """The choices of the item's pinned version in this attempt's order (one query)."""
+    return ordered_choices(item, list(Choice.objects.filter(version_id=item.version_id)))
 
 
 def report_items(attempt: Attempt) -> list[AttemptItem]:
-    """Every item with its question, task, domain and choices: three queries in all."""
+    """Every item with its pinned version, task, domain and choices: two queries in all."""
     return list(
-        attempt.items.select_related("question__task__domain").prefetch_related(
-            Prefetch("question__choices", queryset=Choice.objects.order_by("position"))
+        attempt.items.select_related("version", "question__task__domain").prefetch_related(
+            Prefetch("version__choices", queryset=Choice.objects.order_by("position"))
         )
     )
 

@@ -16,7 +16,7 @@ from decimal import Decimal
 from functools import reduce
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from exams import selectors
@@ -51,6 +51,14 @@ MSG_NOTHING_TO_DRILL = "The question bank holds no questions for that choice yet
 MSG_COUNT_CAPPED = "You asked for {asked} questions; the bank holds {held} for that choice, so the drill has {held}."
 MSG_UNKNOWN_DOMAIN = "Choose at least one domain of this exam."
 MSG_TASK_OUTSIDE_CHOSEN = "A chosen task statement belongs to a domain you did not choose."
+MSG_CHANGED_ELSEWHERE = (
+    "This answer was changed on another page or device since this page was drawn, so your "
+    "click was not saved. The stored answer is shown now: choose again if you want to change it."
+)
+MSG_IN_RUNNING_MOCK = (
+    "This question is part of your full mock exam in progress, so its answer stays hidden "
+    "until you submit that exam."
+)
 MSG_NO_MISSED = (
     "You have no missed or flagged questions to practise yet: take a mock exam or a drill first."
 )
@@ -79,6 +87,14 @@ class AnswerRefused(ExamError):
     pass
 
 
+class StaleAnswer(AnswerRefused):
+    """The page that sent the answer was drawn before the stored answer last changed."""
+
+    def __init__(self, item: AttemptItem):
+        self.item = item
+        super().__init__(MSG_CHANGED_ELSEWHERE)
+
+
 class AttemptInProgress(ExamError):
     """Only one full mock runs at a time; carries the one that is running."""
 
@@ -101,13 +117,20 @@ def _last_seen(user_id: int) -> dict[int, datetime]:
     return dict(rows)
 
 
-def candidate_pool(*, domains: Collection[Domain], candidates: Q) -> dict[int, list[int]]:
-    """Active question ids matching `candidates`, per domain id (one query)."""
+def candidate_pool(
+    *, domains: Collection[Domain], candidates: Q, exclude: Collection[int] = ()
+) -> dict[int, list[int]]:
+    """Active question ids matching `candidates` and not in `exclude`, per domain id
+    (one query)."""
     pool: dict[int, list[int]] = {d.id: [] for d in domains}
     for question_id, domain_id in (
         Question.objects.filter(
-            candidates, status=Question.Status.ACTIVE, task__domain__in=list(domains)
+            candidates,
+            status=Question.Status.ACTIVE,
+            current_version__isnull=False,
+            task__domain__in=list(domains),
         )
+        .exclude(id__in=list(exclude))
         .values_list("id", "task__domain_id")
         .order_by("id")
     ):
@@ -145,11 +168,13 @@ def _create_attempt(
 ) -> Attempt:
     order = list(question_ids)
     rng.shuffle(order)
+    # Each item pins the question's current version: later bank edits never reach it.
+    versions = dict(Question.objects.filter(id__in=order).values_list("id", "current_version_id"))
     choices: dict[int, list[int]] = defaultdict(list)
-    for question_id, choice_id in Choice.objects.filter(question_id__in=order).values_list(
-        "question_id", "id"
-    ):
-        choices[question_id].append(choice_id)
+    for version_id, choice_id in Choice.objects.filter(
+        version_id__in=list(versions.values())
+    ).values_list("version_id", "id"):
+        choices[version_id].append(choice_id)
     attempt = Attempt.objects.create(
         user=user,
         exam=exam,
@@ -162,12 +187,13 @@ def _create_attempt(
     )
     items = []
     for position, question_id in enumerate(order, start=1):
-        choice_order = sorted(choices[question_id])
+        choice_order = sorted(choices[versions[question_id]])
         rng.shuffle(choice_order)
         items.append(
             AttemptItem(
                 attempt=attempt,
                 question_id=question_id,
+                version_id=versions[question_id],
                 position=position,
                 choice_order=choice_order,
             )
@@ -222,6 +248,17 @@ def attempt_start_full_mock(
         raise AttemptInProgress(running) from None
 
 
+def running_mock_question_ids(user_id: int) -> set[int]:
+    """Question ids of the user's full mock in progress (empty when none), one query."""
+    return set(
+        AttemptItem.objects.filter(
+            attempt__user_id=user_id,
+            attempt__mode=Attempt.Mode.FULL,
+            attempt__status=Attempt.Status.IN_PROGRESS,
+        ).values_list("question_id", flat=True)
+    )
+
+
 def _running_full_mock(user) -> Attempt | None:
     return Attempt.objects.filter(
         user=user, mode=Attempt.Mode.FULL, status=Attempt.Status.IN_PROGRESS
@@ -251,7 +288,10 @@ def _start_practice(
     now = now or timezone.now()
     rng = rng or random.Random()
     attempts_expire_due(user_id=user.pk, now=now)
-    pool = candidate_pool(domains=domains, candidates=candidates)
+    # A running full mock's questions stay secret: practice never shows or reveals them.
+    pool = candidate_pool(
+        domains=domains, candidates=candidates, exclude=running_mock_question_ids(user.pk)
+    )
     held = sum(len(ids) for ids in pool.values())
     if held == 0:
         raise BankShortfall(MSG_NOTHING_TO_DRILL)
@@ -385,13 +425,22 @@ def _closed_after_race(item: AttemptItem, now: datetime) -> AttemptClosed:
 
 
 def attempt_answer(
-    *, item: AttemptItem, choice_ids: Collection[int], now: datetime | None = None
+    *,
+    item: AttemptItem,
+    choice_ids: Collection[int],
+    revision: int,
+    now: datetime | None = None,
 ) -> AttemptItem:
     """Store the candidate's selection for one question (an empty selection clears it).
 
-    `item` must come with its attempt and question loaded. The write is a single UPDATE
-    guarded by the attempt's status and deadline, so an answer that races the deadline
-    or a submission can never land after it.
+    `item` must come with its attempt and version loaded; `revision` is the item's
+    revision the candidate's page was drawn from (AttemptItem.revision). The write is one
+    compare-and-set UPDATE guarded by that revision and by the attempt's status and
+    deadline, so a stale page can never overwrite a newer answer and an answer that races
+    the deadline or a submission can never land after it.
+
+    Raises AttemptClosed (submitted or out of time), StaleAnswer (carrying the item as
+    stored) and AnswerRefused (locked, unknown choice, too many choices).
     """
     now = now or timezone.now()
     _ensure_open(item.attempt, now)
@@ -400,18 +449,25 @@ def attempt_answer(
     wanted = set(choice_ids)
     if not wanted <= set(item.choice_order):
         raise AnswerRefused(MSG_UNKNOWN_CHOICE)
-    limit = item.question.select_count
+    limit = item.version.select_count
     if len(wanted) > limit:
         raise AnswerRefused(MSG_ONE_ONLY if limit == 1 else MSG_TOO_MANY.format(n=limit))
     selected = [c for c in item.choice_order if c in wanted]
     answered_at = now if selected else None
     if (
         not _open_items(item, now)
-        .filter(revealed=False)
-        .update(selected=selected, answered_at=answered_at)
+        .filter(revealed=False, revision=revision)
+        .update(selected=selected, answered_at=answered_at, revision=F("revision") + 1)
     ):
+        fresh = AttemptItem.objects.get(pk=item.pk)
+        if fresh.revision != revision:
+            item.selected, item.revision = fresh.selected, fresh.revision
+            item.answered_at, item.revealed = fresh.answered_at, fresh.revealed
+            raise StaleAnswer(item)
+        if fresh.revealed:
+            raise AnswerRefused(MSG_LOCKED)
         raise _closed_after_race(item, now)
-    item.selected, item.answered_at = selected, answered_at
+    item.selected, item.answered_at, item.revision = selected, answered_at, revision + 1
     return item
 
 
@@ -435,7 +491,9 @@ def attempt_reveal(*, item: AttemptItem, now: datetime | None = None) -> Attempt
         return item
     if not item.selected:
         raise AnswerRefused(MSG_REVEAL_UNANSWERED)
-    correct = Choice.objects.filter(question_id=item.question_id, is_correct=True).values_list(
+    if item.question_id in running_mock_question_ids(item.attempt.user_id):
+        raise AnswerRefused(MSG_IN_RUNNING_MOCK)
+    correct = Choice.objects.filter(version_id=item.version_id, is_correct=True).values_list(
         "id", flat=True
     )
     is_correct = item_is_correct(item.selected, correct)
@@ -475,13 +533,14 @@ def attempt_submit(*, attempt: Attempt, now: datetime | None = None) -> Attempt:
         locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
         if locked.status == Attempt.Status.SUBMITTED:
             return locked
-        items = list(locked.items.values("id", "question_id", "selected", "flagged"))
+        items = list(locked.items.values("id", "question_id", "version_id", "selected", "flagged"))
         question_ids = [i["question_id"] for i in items]
+        # Scored against the versions the attempt showed, never the bank as it is now.
         correct: dict[int, set[int]] = defaultdict(set)
-        for question_id, choice_id in Choice.objects.filter(
-            question_id__in=question_ids, is_correct=True
-        ).values_list("question_id", "id"):
-            correct[question_id].add(choice_id)
+        for version_id, choice_id in Choice.objects.filter(
+            version_id__in=[i["version_id"] for i in items], is_correct=True
+        ).values_list("version_id", "id"):
+            correct[version_id].add(choice_id)
         meta = {
             row[0]: row[1:]
             for row in Question.objects.filter(id__in=question_ids).values_list(
@@ -492,7 +551,7 @@ def attempt_submit(*, attempt: Attempt, now: datetime | None = None) -> Attempt:
             ItemOutcome(
                 *meta[i["question_id"]],
                 selected=frozenset(i["selected"]),
-                correct=frozenset(correct[i["question_id"]]),
+                correct=frozenset(correct[i["version_id"]]),
                 flagged=i["flagged"],
             )
             for i in items

@@ -4,7 +4,6 @@ from collections import Counter
 from uuid import UUID
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,9 +12,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from accounts.decorators import login_required_page
 from exams import selectors, services
 from exams.charts import progress_chart
-from exams.forms import DrillForm
+from exams.forms import DomainDrillForm, DrillForm, MissedPracticeForm
 from exams.models import Attempt, AttemptItem
 from exams.scoring import weakest_domain
 
@@ -44,7 +44,7 @@ def _get_attempt_for_user(request: HttpRequest, attempt_id: UUID) -> Attempt:
 
 def _get_item_for_user(request: HttpRequest, attempt_id: UUID, position: int) -> AttemptItem:
     return get_object_or_404(
-        AttemptItem.objects.select_related("attempt", "question"),
+        AttemptItem.objects.select_related("attempt", "version"),
         attempt_id=attempt_id,
         attempt__user=request.user,
         position=position,
@@ -76,7 +76,7 @@ def _redirect(request: HttpRequest, url: str) -> HttpResponse:
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
-@login_required
+@login_required_page()
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
@@ -106,7 +106,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "exams/dashboard.html", context)
 
 
-@login_required
+@login_required_page()
 @require_POST
 def start_full_mock(request: HttpRequest) -> HttpResponse:
     exam = selectors.default_exam()
@@ -123,7 +123,7 @@ def start_full_mock(request: HttpRequest) -> HttpResponse:
     return redirect("exams:attempt", attempt_id=attempt.pk)
 
 
-@login_required
+@login_required_page()
 @require_GET
 def attempt_detail(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
     attempt = _get_attempt_for_user(request, attempt_id)
@@ -144,7 +144,7 @@ def _question_context(attempt: Attempt, item: AttemptItem) -> dict:
     return {
         "attempt": attempt,
         "item": item,
-        "question": item.question,
+        "question": item.version,
         "choices": selectors.item_choices(item),
         "selected": set(item.selected),
         "navigator": nav,
@@ -157,14 +157,14 @@ def _question_context(attempt: Attempt, item: AttemptItem) -> dict:
     }
 
 
-@login_required
+@login_required_page()
 @require_GET
 def question(request: HttpRequest, attempt_id: UUID, position: int) -> HttpResponse:
     attempt = _get_attempt_for_user(request, attempt_id)
     if not attempt.is_in_progress:
         return redirect("exams:report", attempt_id=attempt.pk)
     item = get_object_or_404(
-        AttemptItem.objects.select_related("question"), attempt=attempt, position=position
+        AttemptItem.objects.select_related("version"), attempt=attempt, position=position
     )
     item.attempt = attempt
     services.attempt_goto(attempt=attempt, position=position)
@@ -175,11 +175,25 @@ def question(request: HttpRequest, attempt_id: UUID, position: int) -> HttpRespo
     return render(request, "exams/question.html", context)
 
 
-def _parse_choice_ids(request: HttpRequest) -> list[int]:
+def _positions(values: list[str], item: AttemptItem) -> list[int]:
+    """Choice ids from the posted positions (1-based, in this attempt's order). A page
+    posts positions, never choice ids: ids follow the question file's order and would
+    give the key away."""
     try:
-        return [int(v) for v in request.POST.getlist("choice")]
+        positions = [int(v) for v in values if v != ""]
     except ValueError:
         raise services.AnswerRefused(services.MSG_UNKNOWN_CHOICE) from None
+    if any(not 1 <= p <= len(item.choice_order) for p in positions):
+        raise services.AnswerRefused(services.MSG_UNKNOWN_CHOICE)
+    return [item.choice_order[p - 1] for p in positions]
+
+
+def _revision(request: HttpRequest) -> int:
+    try:
+        return int(request.POST.get("revision", ""))
+    except ValueError:
+        # A form without its revision (an old page) is treated as stale, never as current.
+        return -1
 
 
 def _after_answer_url(attempt_id: UUID, position: int, go: str, count: int) -> tuple[str, dict]:
@@ -192,18 +206,33 @@ def _after_answer_url(attempt_id: UUID, position: int, go: str, count: int) -> t
     return "exams:question", {"attempt_id": attempt_id, "position": position}
 
 
-@login_required
+def _back_to_question(request: HttpRequest, attempt_id: UUID, position: int) -> str:
+    return reverse("exams:question", kwargs={"attempt_id": attempt_id, "position": position})
+
+
+def _back_to_attempt(request: HttpRequest, attempt_id: UUID) -> str:
+    return reverse("exams:attempt", kwargs={"attempt_id": attempt_id})
+
+
+@login_required_page(return_to=_back_to_question)
 @require_POST
 def answer(request: HttpRequest, attempt_id: UUID, position: int) -> HttpResponse:
     """Save one answer. htmx posts on every change and gets a status fragment back; the
-    same form without JavaScript posts here and is redirected to where it asked to go."""
+    same form without JavaScript posts here and is redirected to where it asked to go.
+
+    Every save names the revision its page was drawn from, and a stale one is refused.
+    Navigation (Next, Previous, Review) writes only when the posted selection differs
+    from the one the page was drawn with: a page that merely moves on never overwrites."""
     item = _get_item_for_user(request, attempt_id, position)
     go = request.POST.get("go", "")
     try:
         if item.revealed and request.htmx:
             raise services.AnswerRefused(services.MSG_LOCKED)
-        if not item.revealed:  # a locked answer's form still carries the navigation buttons
-            services.attempt_answer(item=item, choice_ids=_parse_choice_ids(request))
+        choice_ids = _positions(request.POST.getlist("choice"), item)
+        drawn = _positions(request.POST.get("drawn", "").split(","), item)
+        changed = request.htmx or set(choice_ids) != set(drawn)
+        if changed and not item.revealed:  # a locked answer's form still navigates
+            services.attempt_answer(item=item, choice_ids=choice_ids, revision=_revision(request))
         if go == "check":
             services.attempt_reveal(item=item)
     except services.AttemptClosed as exc:
@@ -216,7 +245,7 @@ def answer(request: HttpRequest, attempt_id: UUID, position: int) -> HttpRespons
                 "item": item,
                 "choices": selectors.item_choices(item),
                 "selected": set(item.selected),
-                "question": item.question,
+                "question": item.version,
                 "message": exc.message,
             }
             return render(request, "exams/_answer_refused.html", context, status=422)
@@ -235,7 +264,7 @@ def answer(request: HttpRequest, attempt_id: UUID, position: int) -> HttpRespons
     return redirect(name, **kwargs)
 
 
-@login_required
+@login_required_page(return_to=_back_to_question)
 @require_POST
 def flag(request: HttpRequest, attempt_id: UUID, position: int) -> HttpResponse:
     item = _get_item_for_user(request, attempt_id, position)
@@ -250,7 +279,7 @@ def flag(request: HttpRequest, attempt_id: UUID, position: int) -> HttpResponse:
     return redirect("exams:question", attempt_id=attempt_id, position=position)
 
 
-@login_required
+@login_required_page()
 @require_GET
 def review(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
     attempt = _get_attempt_for_user(request, attempt_id)
@@ -282,7 +311,7 @@ def review(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
     return render(request, template, context)
 
 
-@login_required
+@login_required_page(return_to=_back_to_attempt)
 @require_http_methods(["POST"])
 def submit(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
     """Submit after confirmation. Without `confirm`, show the confirmation with the count
@@ -299,7 +328,7 @@ def submit(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
     return _redirect(request, reverse("exams:report", kwargs={"attempt_id": attempt.pk}))
 
 
-@login_required
+@login_required_page()
 @require_GET
 def report(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
     attempt = _get_attempt_for_user(request, attempt_id)
@@ -310,7 +339,7 @@ def report(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
         show = "all"
     items = selectors.report_items(attempt)
     for item in items:
-        item.choices_in_order = selectors.ordered_choices(item, list(item.question.choices.all()))
+        item.choices_in_order = selectors.ordered_choices(item, list(item.version.choices.all()))
         item.selected_set = set(item.selected)
     shown = [
         i
@@ -332,7 +361,7 @@ def report(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
     return render(request, template, context)
 
 
-@login_required
+@login_required_page()
 @require_http_methods(["GET", "POST"])
 def drill(request: HttpRequest) -> HttpResponse:
     exam = selectors.default_exam()
@@ -358,44 +387,43 @@ def drill(request: HttpRequest) -> HttpResponse:
     return render(request, "exams/drill.html", {"form": form, "exam": exam})
 
 
-@login_required
+@login_required_page()
 @require_POST
 def start_domain_drill(request: HttpRequest) -> HttpResponse:
     """One click from a report: a short drill with immediate feedback on one domain."""
     exam = selectors.default_exam()
     if exam is None:
         return _no_exam(request)
+    form = DomainDrillForm(request.POST, exam=exam)
+    if not form.is_valid():
+        messages.error(request, services.MSG_UNKNOWN_DOMAIN)
+        return redirect("exams:drill")
     try:
-        number = int(request.POST.get("domain", ""))
         started = services.attempt_start_drill(
             user=request.user,
             exam=exam,
-            domain_numbers=[number],
+            domain_numbers=[form.cleaned_data["domain"]],
             count=ONE_CLICK_DRILL_QUESTIONS,
             timed=False,
             feedback=Attempt.Feedback.IMMEDIATE,
         )
-    except ValueError:
-        messages.error(request, services.MSG_UNKNOWN_DOMAIN)
-        return redirect("exams:drill")
     except services.ExamError as exc:
         messages.error(request, exc.message)
         return redirect("exams:drill")
     return _practice_started(request, started)
 
 
-@login_required
+@login_required_page()
 @require_POST
 def start_missed(request: HttpRequest) -> HttpResponse:
     exam = selectors.default_exam()
     if exam is None:
         return _no_exam(request)
-    try:
-        count = min(
-            max(int(request.POST.get("count", ONE_CLICK_DRILL_QUESTIONS)), 1), exam.question_count
-        )
-    except ValueError:
-        count = ONE_CLICK_DRILL_QUESTIONS
+    form = MissedPracticeForm(request.POST, exam=exam)
+    if not form.is_valid():
+        messages.error(request, form.error_text())
+        return redirect("exams:dashboard")
+    count = form.cleaned_data["count"] or ONE_CLICK_DRILL_QUESTIONS
     try:
         started = services.attempt_start_missed(user=request.user, exam=exam, count=count)
     except services.ExamError as exc:
@@ -410,7 +438,7 @@ def _practice_started(request: HttpRequest, started: services.PracticeStart) -> 
     return redirect("exams:attempt", attempt_id=started.attempt.pk)
 
 
-@login_required
+@login_required_page()
 @require_GET
 def history(request: HttpRequest) -> HttpResponse:
     attempts = (
@@ -420,7 +448,7 @@ def history(request: HttpRequest) -> HttpResponse:
     return render(request, "exams/history.html", {"page": page})
 
 
-@login_required
+@login_required_page()
 @require_GET
 def progress(request: HttpRequest) -> HttpResponse:
     exam = selectors.default_exam()

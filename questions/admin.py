@@ -1,68 +1,171 @@
+"""The question bank in the admin. An edit of what candidates see (stem, choices, key,
+explanation, references) never changes a row in place: it is validated by the question
+file rules and saved as a new version, so attempts that showed the old one keep it."""
+
+from __future__ import annotations
+
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 
 from questions.bankfile import validate_question
-from questions.models import Choice, Domain, Exam, Question, Tag, TaskStatement
-from questions.services import blueprint_index
+from questions.models import Domain, Exam, Question, QuestionVersion, Tag, TaskStatement
+from questions.services import blueprint_index, question_admin_save, version_as_data
+
+CHOICE_SLOTS = Question.MAX_CHOICES
 
 
-class ChoiceInlineFormSet(forms.BaseInlineFormSet):
-    """Applies the question file rules (one validator for every entry path) to the edit."""
+class QuestionAdminForm(forms.ModelForm):
+    """Question metadata plus the content of its current version, as editable fields."""
 
-    def clean(self) -> None:
-        super().clean()
-        question: Question = self.instance
-        if any(self.errors) or question.task_id is None:
-            return
-        rows = [
-            f.cleaned_data
-            for f in self.forms
-            if f.cleaned_data and not f.cleaned_data.get("DELETE", False)
-        ]
-        rows.sort(key=lambda row: row.get("position", 0))
-        if [row.get("position") for row in rows] != list(range(len(rows))):
-            raise ValidationError("Choice positions must run 0, 1, 2, … without gaps.")
-        task = question.task
-        data = {
-            "id": question.external_id,
+    type = forms.ChoiceField(choices=Question.Type.choices)
+    select_count = forms.IntegerField(
+        min_value=1, max_value=5, initial=1, help_text="1 for single answer."
+    )
+    stem = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}))
+    explanation = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}))
+    references = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One http(s) link per line.",
+    )
+
+    class Meta:
+        model = Question
+        fields = ["external_id", "task", "difficulty", "status", "tags"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for n in range(1, CHOICE_SLOTS + 1):
+            self.fields[f"choice_{n}_text"] = forms.CharField(
+                required=False, label=f"Choice {n}", widget=forms.Textarea(attrs={"rows": 2})
+            )
+            self.fields[f"choice_{n}_correct"] = forms.BooleanField(
+                required=False, label=f"Choice {n} is correct"
+            )
+            self.fields[f"choice_{n}_why"] = forms.CharField(
+                required=False,
+                label=f"Choice {n} rationale",
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+        version = self.instance.current_version if self.instance.pk else None
+        if version is not None:
+            data = version_as_data(version)
+            self.initial.update(
+                {
+                    "type": data["type"],
+                    "select_count": data.get("select", 1),
+                    "stem": data["stem"],
+                    "explanation": data["explanation"],
+                    "references": "\n".join(data.get("references", [])),
+                }
+            )
+            for n, choice in enumerate(data["choices"], start=1):
+                self.initial[f"choice_{n}_text"] = choice["text"]
+                self.initial[f"choice_{n}_correct"] = choice.get("correct", False)
+                self.initial[f"choice_{n}_why"] = choice.get("why", "")
+
+    def clean(self):
+        cleaned = super().clean()
+        task: TaskStatement | None = cleaned.get("task")
+        if task is None or self.errors:
+            return cleaned
+        choices = []
+        for n in range(1, CHOICE_SLOTS + 1):
+            text = cleaned.get(f"choice_{n}_text", "").strip()
+            if not text:
+                continue
+            choice = {"text": text}
+            if cleaned.get(f"choice_{n}_correct"):
+                choice["correct"] = True
+            if cleaned.get(f"choice_{n}_why", "").strip():
+                choice["why"] = cleaned[f"choice_{n}_why"].strip()
+            choices.append(choice)
+        raw = {
+            "id": cleaned.get("external_id"),
             "domain": task.domain.number,
             "task": task.code,
-            "type": question.type,
-            "difficulty": question.difficulty,
-            "stem": question.stem,
-            "explanation": question.explanation,
-            "choices": [
-                {"text": row.get("text", ""), "correct": row.get("is_correct", False)}
-                | ({"why": row["rationale"]} if row.get("rationale") else {})
-                for row in rows
-            ],
+            "type": cleaned.get("type"),
+            "difficulty": cleaned.get("difficulty"),
+            "tags": sorted(t.name for t in cleaned.get("tags") or []),
+            "stem": cleaned.get("stem"),
+            "choices": choices,
+            "explanation": cleaned.get("explanation"),
         }
-        if question.type == Question.Type.MULTIPLE:
-            data["select"] = question.select_count
-        _, errors = validate_question(data, exam=task.domain.exam.code, blueprint=blueprint_index())
+        if cleaned.get("type") == Question.Type.MULTIPLE:
+            raw["select"] = cleaned.get("select_count")
+        references = [line.strip() for line in cleaned.get("references", "").splitlines()]
+        if any(references):
+            raw["references"] = [r for r in references if r]
+        data, errors = validate_question(
+            raw, exam=task.domain.exam.code, blueprint=blueprint_index()
+        )
         if errors:
-            raise ValidationError(errors)
+            raise forms.ValidationError(errors)
+        self.question_data = data
+        return cleaned
 
 
-class ChoiceInline(admin.TabularInline):
-    model = Choice
-    formset = ChoiceInlineFormSet
+class VersionInline(admin.TabularInline):
+    """Every version, read-only: the history attempts point into."""
+
+    model = QuestionVersion
+    fk_name = "question"
     extra = 0
-    min_num = 2
-    max_num = Question.MAX_CHOICES
-    fields = ["position", "text", "is_correct", "rationale"]
+    can_delete = False
+    fields = ["number", "source", "change_summary", "created_at"]
+    readonly_fields = fields
+    ordering = ["-number"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
-    list_display = ["external_id", "task", "type", "difficulty", "status", "updated_at"]
-    list_filter = ["task__domain", "task", "type", "difficulty", "status", "tags"]
-    search_fields = ["external_id", "stem"]
+    form = QuestionAdminForm
+    list_display = ["external_id", "task", "difficulty", "status", "edited_in_admin", "updated_at"]
+    list_filter = ["task__domain", "task", "difficulty", "status", "edited_in_admin", "tags"]
+    search_fields = ["external_id", "current_version__stem"]
     list_select_related = ["task"]
     autocomplete_fields = ["tags"]
-    inlines = [ChoiceInline]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at", "source_file", "edited_in_admin"]
+    inlines = [VersionInline]
+
+    def get_fieldsets(self, request, obj=None):
+        choice_fields = [
+            (f"choice_{n}_text", f"choice_{n}_correct", f"choice_{n}_why")
+            for n in range(1, CHOICE_SLOTS + 1)
+        ]
+        return [
+            (None, {"fields": ["external_id", "task", "difficulty", "status", "tags"]}),
+            (
+                "Current version (saving a change creates a new version)",
+                {
+                    "fields": [
+                        "type",
+                        "select_count",
+                        "stem",
+                        *choice_fields,
+                        "explanation",
+                        "references",
+                    ]
+                },
+            ),
+            ("Source", {"fields": ["source_file", "edited_in_admin", "created_at", "updated_at"]}),
+        ]
+
+    def save_model(self, request, obj, form, change):
+        # The version is written in save_related, once the tags (many-to-many) are known.
+        obj.save()
+
+    def save_related(self, request, form, formsets, change):
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+        question_admin_save(
+            question=form.instance,
+            data=form.question_data,
+            tag_ids=[t.pk for t in form.cleaned_data.get("tags") or []],
+        )
 
 
 @admin.register(Tag)

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 
 QUESTION_KEYS_REQUIRED = (
     "id",
@@ -25,13 +27,23 @@ QUESTION_KEYS_REQUIRED = (
     "choices",
     "explanation",
 )
-QUESTION_KEYS_OPTIONAL = ("select", "tags")
+QUESTION_KEYS_OPTIONAL = ("select", "tags", "status", "references")
+STATUSES = ("active", "retired")
+MAX_REFERENCES = 10
+REFERENCE_MAX_LENGTH = 500
 CHOICE_KEYS = ("text", "correct", "why")
 FILE_KEYS = ("exam", "questions")
 TYPES = ("single", "multiple")
 MIN_CHOICES, MAX_CHOICES = 2, 6
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # matched whole (fullmatch): no trailing newline
 ID_MAX_LENGTH = 80
+TAG_MAX_LENGTH = 60
+# Limits that keep one file from exhausting memory or the page (characters unless stated).
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_DEPTH = 12  # nesting of lists and mappings; a question file needs 5
+TEXT_LIMITS = {"stem": 4000, "explanation": 6000, "text": 1000, "why": 2000}
+# Keys whose values are prose: an unquoted value followed by " #" was cut by a comment.
+TEXT_KEYS = frozenset({"stem", "explanation", "text", "why", "name"})
 
 # Messages (tests reuse these).
 MSG_YAML = "malformed YAML at line {line}: {problem}"
@@ -44,6 +56,7 @@ MSG_NOT_MAPPING = "a question must be a mapping of keys to values"
 MSG_MISSING_KEYS = "missing key(s): {keys}"
 MSG_UNKNOWN_KEYS = "unknown key(s): {keys}"
 MSG_BAD_ID = "id must be lowercase letters, digits and single hyphens, at most 80 characters"
+MSG_BAD_EXAM = "'exam' must be an exam code such as mls-c01"
 MSG_DUPLICATE_ID = "id {id!r} is used more than once (also in {other})"
 MSG_BAD_DOMAIN = "domain must be a whole number"
 MSG_UNKNOWN_DOMAIN = "unknown domain {domain} for exam {exam!r} (domains: {known})"
@@ -55,9 +68,33 @@ MSG_SELECT_MISSING = "a multiple-response question needs 'select' (how many choi
 MSG_SELECT_BAD = "select must be a whole number from 2 to 5 for a multiple-response question"
 MSG_SELECT_ON_SINGLE = "'select' is only for multiple-response questions (or must be 1)"
 MSG_BAD_DIFFICULTY = "difficulty must be 1, 2 or 3"
-MSG_BAD_TAGS = "tags must be a list of lowercase words joined by hyphens"
+MSG_BAD_TAGS = (
+    "tags must be a list of lowercase words joined by hyphens, each at most 60 characters"
+)
 MSG_EMPTY_TEXT = "{what} must be non-empty text"
+MSG_READ_AS_BOOL = "{what} was read as {value}: put it in quotes"
+MSG_READ_AS_NUMBER = "{what} was read as the number {value}: put it in quotes"
+MSG_NOT_TEXT = "{what} must be text, not a {kind}"
+MSG_TOO_LONG = "{what} is {length} characters long; the limit is {limit}"
+MSG_FILE_TOO_BIG = "the file is {size} bytes; the limit is {limit} bytes"
+MSG_TOO_DEEP = "line {line}: lists and mappings are nested too deeply (more than {limit} levels)"
+MSG_DUPLICATE_KEY = (
+    "line {line}: key {key!r} is written twice in the same mapping (first on line {first})"
+)
+MSG_COMMENT_CUT = (
+    "line {line}: this {key} text is cut at ' #' (read as a comment): quote this text or "
+    "write it as a block (|)"
+)
+MSG_QUOTE_VALUE = (
+    "line {line}: {key} {value} is read as a number or true/false, not as written: "
+    'quote it, e.g. {key}: "{value}"'
+)
+MSG_MULTIPLE_DOCUMENTS = "the file holds more than one YAML document ('---'): keep one"
 MSG_CHOICES_NOT_LIST = "choices must be a list"
+MSG_BAD_STATUS = "status must be 'active' or 'retired'"
+MSG_BAD_REFERENCES = (
+    "references must be a list of up to 10 http(s) links, each at most 500 characters"
+)
 MSG_CHOICE_COUNT = "a question needs 2 to 6 choices, this one has {count}"
 MSG_CHOICE_NOT_MAPPING = (
     "choice {n} must be a mapping with 'text' (and optionally 'correct', 'why')"
@@ -115,6 +152,23 @@ def _text(value: Any) -> str | None:
     return value.strip()
 
 
+def text_problem(what: str, value: Any, *, limit: int | None = None) -> str | None:
+    """Why `value` is not acceptable text for `what` (None when it is): says what YAML read
+    instead (true/false, a number, a list), or that it is empty or over `limit`."""
+    if isinstance(value, bool):
+        return MSG_READ_AS_BOOL.format(what=what, value=str(value).lower())
+    if isinstance(value, int | float):
+        return MSG_READ_AS_NUMBER.format(what=what, value=value)
+    if isinstance(value, list | Mapping):
+        kind = "list" if isinstance(value, list) else "mapping"
+        return MSG_NOT_TEXT.format(what=what, kind=kind)
+    if not isinstance(value, str) or not value.strip():
+        return MSG_EMPTY_TEXT.format(what=what)
+    if limit is not None and len(value.strip()) > limit:
+        return MSG_TOO_LONG.format(what=what, length=len(value.strip()), limit=limit)
+    return None
+
+
 def validate_question(
     raw: Any, *, exam: str, blueprint: BlueprintIndex
 ) -> tuple[dict | None, list[str]]:
@@ -132,7 +186,9 @@ def validate_question(
         errors.append(MSG_UNKNOWN_KEYS.format(keys=", ".join(unknown)))
 
     qid = raw.get("id")
-    if "id" in raw and not (isinstance(qid, str) and SLUG.match(qid) and len(qid) <= ID_MAX_LENGTH):
+    if "id" in raw and not (
+        isinstance(qid, str) and SLUG.fullmatch(qid) and len(qid) <= ID_MAX_LENGTH
+    ):
         errors.append(MSG_BAD_ID)
 
     domains = blueprint.exams.get(exam, {})
@@ -175,16 +231,33 @@ def validate_question(
     tags = raw.get("tags", [])
     if tags is None:
         tags = []
-    if not (isinstance(tags, list) and all(isinstance(t, str) and SLUG.match(t) for t in tags)):
+    if not (
+        isinstance(tags, list)
+        and all(isinstance(t, str) and SLUG.fullmatch(t) and len(t) <= TAG_MAX_LENGTH for t in tags)
+    ):
         errors.append(MSG_BAD_TAGS)
         tags = []
 
-    stem = _text(raw.get("stem"))
-    if "stem" in raw and stem is None:
-        errors.append(MSG_EMPTY_TEXT.format(what="stem"))
-    explanation = _text(raw.get("explanation"))
-    if "explanation" in raw and explanation is None:
-        errors.append(MSG_EMPTY_TEXT.format(what="explanation"))
+    status = raw.get("status", "active")
+    if status not in STATUSES:
+        errors.append(MSG_BAD_STATUS)
+    references = raw.get("references", [])
+    if references is None:
+        references = []
+    if not _valid_references(references):
+        errors.append(MSG_BAD_REFERENCES)
+        references = []
+
+    stem = explanation = None
+    for key in ("stem", "explanation"):
+        if key in raw:
+            problem = text_problem(key, raw[key], limit=TEXT_LIMITS[key])
+            if problem:
+                errors.append(problem)
+            elif key == "stem":
+                stem = _text(raw[key])
+            else:
+                explanation = _text(raw[key])
 
     choices_out: list[dict[str, Any]] = []
     raw_choices = raw.get("choices")
@@ -220,7 +293,27 @@ def validate_question(
             "explanation": explanation,
         }
     )
+    if references:
+        data["references"] = list(references)
+    if status != "active":
+        data["status"] = status
     return data, []
+
+
+_URL = URLValidator(schemes=["http", "https"])
+
+
+def _valid_references(value: Any) -> bool:
+    if not isinstance(value, list) or len(value) > MAX_REFERENCES:
+        return False
+    for url in value:
+        if not isinstance(url, str) or len(url) > REFERENCE_MAX_LENGTH or url != url.strip():
+            return False
+        try:
+            _URL(url)
+        except ValidationError:
+            return False
+    return True
 
 
 def _validate_choices(raw_choices: list) -> tuple[list[dict[str, Any]], list[str]]:
@@ -236,9 +329,10 @@ def _validate_choices(raw_choices: list) -> tuple[list[dict[str, Any]], list[str
         unknown = sorted(str(k) for k in choice if k not in CHOICE_KEYS)
         if unknown:
             errors.append(MSG_CHOICE_UNKNOWN_KEYS.format(n=n, keys=", ".join(unknown)))
-        text = _text(choice.get("text"))
-        if text is None:
-            errors.append(MSG_EMPTY_TEXT.format(what=f"choice {n} text"))
+        problem = text_problem(f"choice {n} text", choice.get("text"), limit=TEXT_LIMITS["text"])
+        text = None if problem else _text(choice.get("text"))
+        if problem:
+            errors.append(problem)
         else:
             key = " ".join(text.lower().split())
             if key in seen:
@@ -248,8 +342,12 @@ def _validate_choices(raw_choices: list) -> tuple[list[dict[str, Any]], list[str
         if not isinstance(correct, bool):
             errors.append(MSG_CHOICE_BAD_CORRECT.format(n=n))
         why = choice.get("why")
-        if why is not None and _text(why) is None:
-            errors.append(MSG_EMPTY_TEXT.format(what=f"choice {n} why"))
+        problem = (
+            None if why is None else text_problem(f"choice {n} why", why, limit=TEXT_LIMITS["why"])
+        )
+        if problem:
+            errors.append(problem)
+            why = None
         item: dict[str, Any] = {"text": text}
         if correct is True:
             item["correct"] = True
@@ -259,19 +357,121 @@ def _validate_choices(raw_choices: list) -> tuple[list[dict[str, Any]], list[str
     return out, errors
 
 
-def parse_file(path: Path, *, blueprint: BlueprintIndex) -> ParsedFile:
-    """Read one question file; every problem is collected, none stops the reading early."""
-    parsed = ParsedFile(path=str(path))
+class StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, composing the node tree first so that `read_yaml` can refuse
+    what the plain loader accepts silently (duplicate keys, comment-cut text, deep
+    nesting) with the line of each problem."""
+
+
+def _check_nodes(
+    node: yaml.Node, lines: list[str], problems: list[str], string_keys: frozenset[str]
+) -> None:
+    """Walk the node tree (iteratively: no recursion limit to hit) collecting problems."""
+    stack: list[tuple[yaml.Node, int, str | None]] = [(node, 1, None)]
+    seen: set[int] = set()
+    while stack:
+        current, depth, key = stack.pop()
+        if id(current) in seen:  # an alias: already checked where it was defined
+            continue
+        seen.add(id(current))
+        line = current.start_mark.line + 1
+        if depth > MAX_DEPTH:
+            problems.append(MSG_TOO_DEEP.format(line=line, limit=MAX_DEPTH))
+            return
+        if isinstance(current, yaml.MappingNode):
+            first_line: dict[str, int] = {}
+            for key_node, value_node in current.value:
+                name = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+                if name is not None:
+                    if name in first_line:
+                        problems.append(
+                            MSG_DUPLICATE_KEY.format(
+                                line=key_node.start_mark.line + 1, key=name, first=first_line[name]
+                            )
+                        )
+                    else:
+                        first_line[name] = key_node.start_mark.line + 1
+                stack.append((value_node, depth + 1, name))
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend((child, depth + 1, None) for child in reversed(current.value))
+        elif (
+            isinstance(current, yaml.ScalarNode)
+            and key in string_keys
+            and current.tag != "tag:yaml.org,2002:str"
+        ):
+            problems.append(MSG_QUOTE_VALUE.format(line=line, key=key, value=current.value))
+        elif isinstance(current, yaml.ScalarNode) and key in TEXT_KEYS and current.style is None:
+            end = current.end_mark
+            rest = lines[end.line][end.column :] if end.line < len(lines) else ""
+            if re.match(r"\s+#", rest):
+                problems.append(MSG_COMMENT_CUT.format(line=end.line + 1, key=key))
+
+
+def read_yaml(
+    text: str, *, string_keys: frozenset[str] = frozenset()
+) -> tuple[Any, list[str], dict[int, int]]:
+    """Parse one YAML document strictly.
+
+    Returns (data, problems, question_lines): `data` is None when any problem was found;
+    `question_lines` maps the index of each entry of a top-level `questions:` list to its
+    1-based line. Values of `string_keys` must be text as written (an unquoted 1.10 is the
+    number 1.1). Problems are plain one-line messages naming the line. Never raises on
+    bad input (YAML errors, too-deep nesting and multiple documents become problems).
+    """
+    problems: list[str] = []
+    loader = StrictLoader(text)
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        try:
+            node = loader.get_single_node()
+        except yaml.composer.ComposerError as exc:
+            if "expected a single document" in str(exc):
+                return None, [MSG_MULTIPLE_DOCUMENTS], {}
+            raise
+        if node is None:
+            return None, [], {}
+        _check_nodes(node, text.splitlines(), problems, string_keys)
+        if problems:
+            return None, problems, {}
+        question_lines: dict[int, int] = {}
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if key_node.value == "questions" and isinstance(value_node, yaml.SequenceNode):
+                    question_lines = {
+                        i: child.start_mark.line + 1 for i, child in enumerate(value_node.value)
+                    }
+        return loader.construct_document(node), [], question_lines
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else "?"
         problem = getattr(exc, "problem", None) or str(exc)
-        parsed.problems.append(Problem(str(path), "", MSG_YAML.format(line=line, problem=problem)))
-        return parsed
+        return None, [MSG_YAML.format(line=line, problem=problem)], {}
+    except RecursionError:
+        return None, [MSG_TOO_DEEP.format(line="?", limit=MAX_DEPTH)], {}
+    finally:
+        loader.dispose()
+
+
+def read_text_file(path: Path) -> tuple[str | None, str | None]:
+    """(text, None), or (None, problem) for a file too big, unreadable or not UTF-8."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return None, MSG_FILE_TOO_BIG.format(size=size, limit=MAX_FILE_BYTES)
+        return path.read_text(encoding="utf-8"), None
     except (OSError, UnicodeDecodeError) as exc:
-        parsed.problems.append(Problem(str(path), "", f"cannot be read: {exc}"))
+        return None, f"cannot be read: {exc}"
+
+
+def parse_file(path: Path, *, blueprint: BlueprintIndex) -> ParsedFile:
+    """Read one question file; every problem is collected, none stops the reading early."""
+    parsed = ParsedFile(path=str(path))
+    text, problem = read_text_file(path)
+    if problem:
+        parsed.problems.append(Problem(str(path), "", problem))
+        return parsed
+    doc, yaml_problems, question_lines = read_yaml(text, string_keys=frozenset({"task", "id"}))
+    if yaml_problems:
+        parsed.problems.extend(Problem(str(path), "", p) for p in yaml_problems)
         return parsed
 
     def file_problem(message: str) -> None:
@@ -286,6 +486,8 @@ def parse_file(path: Path, *, blueprint: BlueprintIndex) -> ParsedFile:
     exam = doc.get("exam")
     if exam is None:
         file_problem(MSG_FILE_NO_EXAM)
+    elif not isinstance(exam, str):
+        file_problem(MSG_BAD_EXAM)
     elif exam not in blueprint.exams:
         known = ", ".join(sorted(blueprint.exams)) or "none loaded"
         file_problem(MSG_FILE_UNKNOWN_EXAM.format(exam=exam, known=known))
@@ -302,6 +504,7 @@ def parse_file(path: Path, *, blueprint: BlueprintIndex) -> ParsedFile:
             raw.get("id") if isinstance(raw, Mapping) and isinstance(raw.get("id"), str) else None
         )
         where = where or f"question #{position}"
+        where = f"line {question_lines.get(position - 1, '?')}: {where}"
         data, errors = validate_question(raw, exam=parsed.exam, blueprint=blueprint)
         parsed.problems.extend(Problem(str(path), where, e) for e in errors)
         if data is not None:
@@ -326,10 +529,12 @@ def find_question_files(paths: Iterable[Path]) -> tuple[list[Path], list[Problem
 
 def parse_files(
     paths: Iterable[Path], *, blueprint: BlueprintIndex
-) -> tuple[list[tuple[str, dict]], list[Problem]]:
-    """Parse and validate every file; also catch ids used twice across files."""
+) -> tuple[list[tuple[str, str, dict]], list[Problem]]:
+    """Parse and validate every file; also catch ids used twice across files.
+
+    Returns ([(exam code, file path, question data)], problems)."""
     files, problems = find_question_files(paths)
-    questions: list[tuple[str, dict]] = []  # (exam code, question data)
+    questions: list[tuple[str, str, dict]] = []
     first_seen: dict[str, str] = {}
     for path in files:
         parsed = parse_file(path, blueprint=blueprint)
@@ -345,7 +550,7 @@ def parse_files(
                 )
                 continue
             first_seen[data["id"]] = parsed.path
-            questions.append((parsed.exam, data))
+            questions.append((parsed.exam, parsed.path, data))
     return questions, problems
 
 

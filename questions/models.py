@@ -78,6 +78,13 @@ class Tag(models.Model):
 
 
 class Question(models.Model):
+    """A question of the bank: its identity and current metadata.
+
+    What a candidate sees or is scored on lives in immutable `QuestionVersion` rows; a
+    question points at its current one, and every attempt item pins the one it showed.
+    Task, difficulty, tags and status are metadata of the question, not of a version.
+    """
+
     class Type(models.TextChoices):
         SINGLE = "single", "Single answer"
         MULTIPLE = "multiple", "Multiple response"
@@ -95,15 +102,25 @@ class Question(models.Model):
         help_text="Stable id used by question files, e.g. d1-12-kinesis-001.",
     )
     task = models.ForeignKey(TaskStatement, on_delete=models.PROTECT, related_name="questions")
-    type = models.CharField(max_length=10, choices=Type.choices, default=Type.SINGLE)
-    select_count = models.PositiveSmallIntegerField(
-        default=1, help_text="How many choices a candidate must pick (1 for single answer)."
-    )
     difficulty = models.PositiveSmallIntegerField(default=2)
-    stem = models.TextField()
-    explanation = models.TextField()
     tags = models.ManyToManyField(Tag, blank=True, related_name="questions")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    current_version = models.OneToOneField(
+        "QuestionVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="current_of",
+        help_text="The version new attempts show.",
+    )
+    # Where the file loader last took this question from, and a digest of that file
+    # entry: a reload of an unchanged entry leaves the question alone, so an edit made
+    # in the admin since is never undone by a restart.
+    source_file = models.CharField(max_length=500, blank=True)
+    source_digest = models.CharField(max_length=64, blank=True)
+    edited_in_admin = models.BooleanField(
+        default=False, help_text="Changed in the admin since the file was last loaded."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -112,20 +129,6 @@ class Question(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(difficulty__gte=1, difficulty__lte=3), name="question_difficulty_1_to_3"
-            ),
-            models.CheckConstraint(
-                condition=(
-                    Q(type="single", select_count=1)
-                    | Q(type="multiple", select_count__gte=2, select_count__lte=5)
-                ),
-                name="question_select_count_matches_type",
-            ),
-            models.CheckConstraint(condition=~Q(stem=""), name="question_stem_not_empty"),
-            models.CheckConstraint(
-                condition=~Q(explanation=""), name="question_explanation_not_empty"
-            ),
-            models.CheckConstraint(
-                condition=Q(type__in=["single", "multiple"]), name="question_type_valid"
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["active", "retired"]), name="question_status_valid"
@@ -140,21 +143,78 @@ class Question(models.Model):
         return self.external_id
 
 
+class QuestionVersion(models.Model):
+    """Everything a candidate sees or is scored on, frozen: stem, choices with their keys
+    and rationales, how many to select, explanation and references. Never edited: a
+    change to any of these makes a new version."""
+
+    class Source(models.TextChoices):
+        FILE = "file", "Question file"
+        ADMIN = "admin", "Admin edit"
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()  # 1, 2, 3… per question
+    type = models.CharField(
+        max_length=10, choices=Question.Type.choices, default=Question.Type.SINGLE
+    )
+    select_count = models.PositiveSmallIntegerField(
+        default=1, help_text="How many choices a candidate must pick (1 for single answer)."
+    )
+    stem = models.TextField()
+    explanation = models.TextField()
+    references = models.JSONField(default=list, blank=True, help_text="http(s) links.")
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.FILE)
+    change_summary = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["question", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question", "number"], name="version_number_unique_per_question"
+            ),
+            models.CheckConstraint(condition=Q(number__gte=1), name="version_number_from_1"),
+            models.CheckConstraint(
+                condition=(
+                    Q(type="single", select_count=1)
+                    | Q(type="multiple", select_count__gte=2, select_count__lte=5)
+                ),
+                name="version_select_count_matches_type",
+            ),
+            models.CheckConstraint(condition=~Q(stem=""), name="version_stem_not_empty"),
+            models.CheckConstraint(
+                condition=~Q(explanation=""), name="version_explanation_not_empty"
+            ),
+            models.CheckConstraint(
+                condition=Q(type__in=["single", "multiple"]), name="version_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=["file", "admin"]), name="version_source_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question_id} v{self.number}"
+
+
 class Choice(models.Model):
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
+    """One option of one version. Rows are never edited or deleted once a version exists:
+    attempts store choice ids."""
+
+    version = models.ForeignKey(QuestionVersion, on_delete=models.CASCADE, related_name="choices")
     position = models.PositiveSmallIntegerField()  # 0-based order as written in the file
     text = models.TextField()
     is_correct = models.BooleanField(default=False)
     rationale = models.TextField(blank=True)
 
     class Meta:
-        ordering = ["question", "position"]
+        ordering = ["version", "position"]
         constraints = [
             models.UniqueConstraint(
-                fields=["question", "position"], name="choice_position_unique_per_question"
+                fields=["version", "position"], name="choice_position_unique_per_version"
             ),
             models.UniqueConstraint(
-                fields=["question", "text"], name="choice_text_unique_per_question"
+                fields=["version", "text"], name="choice_text_unique_per_version"
             ),
             models.CheckConstraint(
                 condition=Q(position__lt=Question.MAX_CHOICES), name="choice_position_below_max"

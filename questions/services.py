@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
 
-from questions.bankfile import BlueprintIndex, Problem, dump_file, parse_files
-from questions.models import Choice, Domain, Exam, Question, Tag, TaskStatement
+from questions.bankfile import (
+    BlueprintIndex,
+    Problem,
+    dump_file,
+    parse_files,
+    read_text_file,
+    read_yaml,
+)
+from questions.models import Choice, Domain, Exam, Question, QuestionVersion, Tag, TaskStatement
 
 MSG_BLUEPRINT_WEIGHTS = "domain weights of exam {code!r} add up to {total}, not 100"
 MSG_BLUEPRINT_KEYS = "blueprint needs the keys: {keys}"
 MSG_BLUEPRINT_TASK_PREFIX = "task {task!r} must start with its domain number {number} and a dot"
 MSG_BLUEPRINT_DUPLICATE = "{what} {value!r} appears more than once"
+MSG_BLUEPRINT_TASK_CODE = (
+    "a task code of domain {number} was read as the number {code!r}: task codes must be quoted "
+    'strings, e.g. code: "1.10"'
+)
 MSG_BLUEPRINT_NUMBER = "{what} must be a whole number from {low} to {high}"
 
 
@@ -66,13 +80,21 @@ def blueprint_validate(data: Any) -> list[str]:
         _check_number(problems, domain, "number", 1, 99)
         _check_number(problems, domain, "weight", 1, 100)
         number = domain["number"]
-        if number in numbers:
+        if isinstance(number, int) and number in numbers:
             problems.append(MSG_BLUEPRINT_DUPLICATE.format(what="domain", value=number))
-        numbers.add(number)
+        if isinstance(number, int):
+            numbers.add(number)
         if isinstance(domain["weight"], int):
             total += domain["weight"]
-        for task in domain["tasks"] or []:
-            code = str(task.get("code", "")) if isinstance(task, Mapping) else ""
+        tasks = domain["tasks"] or []
+        if not isinstance(tasks, list):
+            problems.append(f"tasks of domain {number} must be a list")
+            continue
+        for task in tasks:
+            if isinstance(task, Mapping) and not isinstance(task.get("code", ""), str):
+                problems.append(MSG_BLUEPRINT_TASK_CODE.format(number=number, code=task["code"]))
+                continue
+            code = task.get("code", "") if isinstance(task, Mapping) else ""
             if not code or not isinstance(task.get("name"), str):
                 problems.append(f"each task of domain {number} needs a code and a name")
                 continue
@@ -115,11 +137,19 @@ def blueprint_load(*, data: Mapping[str, Any]) -> Exam:
 
 
 def blueprint_load_file(*, path: Path) -> Exam:
+    """Read a blueprint file strictly (see bankfile.read_yaml) and load it.
+
+    Raises BlueprintError listing every problem, each prefixed with the file."""
+    text, problem = read_text_file(path)
+    if problem:
+        raise BlueprintError([f"{path}: {problem}"])
+    data, problems, _ = read_yaml(text, string_keys=frozenset({"code"}))
+    if problems:
+        raise BlueprintError([f"{path}: {p}" for p in problems])
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise BlueprintError([f"{path}: malformed YAML: {exc}"]) from exc
-    return blueprint_load(data=data)
+        return blueprint_load(data=data)
+    except BlueprintError as exc:
+        raise BlueprintError([f"{path}: {p}" for p in exc.problems]) from exc
 
 
 def blueprint_index() -> BlueprintIndex:
@@ -137,69 +167,253 @@ def blueprint_index() -> BlueprintIndex:
 
 # --- question bank ---------------------------------------------------------------------
 
+# `--retire-missing` refuses, unless told `--yes`, to retire more than this share of the
+# active questions of the exams it touches: a path typo must not empty the bank.
+RETIRE_MISSING_MAX_SHARE = 0.10
+MSG_RETIRE_TOO_MANY = (
+    "--retire-missing would retire {count} of {active} active questions ({share:.0%}, above "
+    "the {limit:.0%} safety limit); nothing was written. Check the paths, or add --yes."
+)
+MSG_CONFLICT = (
+    "changed in the admin since the last load and changed in its file too: kept the admin's "
+    "version (use --prefer-files to take the file's)"
+)
 
-def question_as_data(question: Question) -> dict[str, Any]:
-    """A stored question in file form (expects task__domain, choices and tags loaded)."""
-    data: dict[str, Any] = {
-        "id": question.external_id,
-        "domain": question.task.domain.number,
-        "task": question.task.code,
-        "type": question.type,
-    }
-    if question.type == Question.Type.MULTIPLE:
-        data["select"] = question.select_count
+CONTENT_KEYS = ("type", "select", "stem", "choices", "explanation", "references")
+
+
+def version_as_data(version: QuestionVersion) -> dict[str, Any]:
+    """The content part of the file form of one version (expects its choices loaded)."""
+    data: dict[str, Any] = {"type": version.type}
+    if version.type == Question.Type.MULTIPLE:
+        data["select"] = version.select_count
     choices = []
-    for choice in sorted(question.choices.all(), key=lambda c: c.position):
+    for choice in sorted(version.choices.all(), key=lambda c: c.position):
         item: dict[str, Any] = {"text": choice.text}
         if choice.is_correct:
             item["correct"] = True
         if choice.rationale:
             item["why"] = choice.rationale
         choices.append(item)
-    data.update(
-        {
-            "difficulty": question.difficulty,
-            "tags": sorted(t.name for t in question.tags.all()),
-            "stem": question.stem,
-            "choices": choices,
-            "explanation": question.explanation,
-        }
-    )
+    data.update({"stem": version.stem, "choices": choices, "explanation": version.explanation})
+    if version.references:
+        data["references"] = list(version.references)
     return data
+
+
+def question_as_data(question: Question) -> dict[str, Any]:
+    """A stored question in file form, from its current version (expects task__domain,
+    current_version__choices and tags loaded). Keys in the order files use."""
+    content = version_as_data(question.current_version)
+    data: dict[str, Any] = {
+        "id": question.external_id,
+        "domain": question.task.domain.number,
+        "task": question.task.code,
+        "type": content.pop("type"),
+    }
+    if "select" in content:
+        data["select"] = content.pop("select")
+    data["difficulty"] = question.difficulty
+    if question.status != Question.Status.ACTIVE:
+        data["status"] = question.status
+    data["tags"] = sorted(t.name for t in question.tags.all())
+    data.update(content)
+    return data
+
+
+def _content(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: data[k] for k in CONTENT_KEYS if k in data}
+
+
+def entry_digest(data: Mapping[str, Any]) -> str:
+    """SHA-256 (hex, 64 characters) of a validated file entry, independent of key order."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def version_change_summary(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> str:
+    """One line saying what differs between two versions' content (file form)."""
+    if old is None:
+        return "first version"
+    parts: list[str] = []
+    for key, label in (("stem", "stem"), ("explanation", "explanation")):
+        if old.get(key) != new.get(key):
+            parts.append(label)
+    if (old.get("type"), old.get("select")) != (new.get("type"), new.get("select")):
+        parts.append("type or select count")
+    if old.get("references", []) != new.get("references", []):
+        parts.append("references")
+    old_c, new_c = old.get("choices", []), new.get("choices", [])
+    old_texts, new_texts = [c["text"] for c in old_c], [c["text"] for c in new_c]
+    if len(old_c) != len(new_c):
+        parts.append(f"choices {len(old_c)} → {len(new_c)}")
+    elif old_texts != new_texts:
+        parts.append(
+            "choices reordered" if sorted(old_texts) == sorted(new_texts) else "choice text"
+        )
+    key_old = {c["text"] for c in old_c if c.get("correct")}
+    key_new = {c["text"] for c in new_c if c.get("correct")}
+    if key_old != key_new:
+        parts.append("key")
+    why_old = {c["text"]: c.get("why") for c in old_c}
+    if any(why_old.get(c["text"], c.get("why")) != c.get("why") for c in new_c):
+        parts.append("rationale")
+    return "changed: " + ", ".join(parts) if parts else "no change"
+
+
+def question_version_create(
+    *, question: Question, data: Mapping[str, Any], source: str, summary: str
+) -> QuestionVersion:
+    """Add a version holding `data`'s content (file form, already validated) and make it
+    the question's current one. Earlier versions, and the attempts that pin them, stay."""
+    number = (question.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    version = QuestionVersion.objects.create(
+        question=question,
+        number=number,
+        type=data["type"],
+        select_count=data.get("select", 1),
+        stem=data["stem"],
+        explanation=data["explanation"],
+        references=list(data.get("references", [])),
+        source=source,
+        change_summary=summary[:300],
+    )
+    Choice.objects.bulk_create(
+        Choice(
+            version=version,
+            position=position,
+            text=c["text"],
+            is_correct=c.get("correct", False),
+            rationale=c.get("why", ""),
+        )
+        for position, c in enumerate(data["choices"])
+    )
+    question.current_version = version
+    Question.objects.filter(pk=question.pk).update(current_version=version)
+    return version
 
 
 @dataclass
 class LoadResult:
     created: int = 0
-    updated: int = 0
+    new_versions: int = 0
+    metadata_updated: int = 0
     unchanged: int = 0
     retired: int = 0
+    kept_admin: int = 0
+    changes: list[str] = field(default_factory=list)  # "id: v3 changed: stem, key"
+    conflicts: list[str] = field(default_factory=list)  # "id: message"
+    retired_ids: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"created {self.created}, new versions {self.new_versions}, "
+            f"metadata updated {self.metadata_updated}, unchanged {self.unchanged}, "
+            f"retired {self.retired}, kept admin edits {self.kept_admin}, "
+            f"conflicts {len(self.conflicts)}"
+        )
+
+
+class RetireRefused(Exception):
+    def __init__(self, message: str, ids: list[str]):
+        self.message = message
+        self.ids = ids
+        super().__init__(message)
 
 
 def _questions_with_content():
-    return Question.objects.select_related("task__domain__exam").prefetch_related("choices", "tags")
+    return Question.objects.select_related(
+        "task__domain__exam", "current_version"
+    ).prefetch_related("current_version__choices", "tags")
 
 
 def bank_load(
-    *, paths: Iterable[Path], dry_run: bool = False, retire_missing: bool = False
+    *,
+    paths: Iterable[Path],
+    dry_run: bool = False,
+    retire_missing: bool = False,
+    prefer_files: bool = False,
+    allow_mass_retire: bool = False,
 ) -> LoadResult:
     """Validate every question in every file; load all of them, or nothing.
 
-    Raises BankLoadError listing every problem found. Questions are matched by id:
-    new ones are created, changed ones updated (choices are kept by position so past
-    attempts keep pointing at them), identical ones left alone.
+    Questions are matched by id. A new id is created at version 1; an entry whose
+    content differs from the question's current version adds a version (the old one
+    stays, with the attempts that showed it); metadata (task, difficulty, tags,
+    status) is updated in place. An entry unchanged since the last load is left alone,
+    so an admin edit made since survives; when both changed, the admin's version is
+    kept and a conflict reported unless `prefer_files`.
+
+    `retire_missing` retires active questions that were loaded from a file under
+    `paths` but whose id no longer appears there. Raises BankLoadError listing every
+    problem found, and RetireRefused (nothing written) when retiring would take more
+    than RETIRE_MISSING_MAX_SHARE of the active bank and `allow_mass_retire` is false.
     """
+    paths = list(paths)
     questions, problems = parse_files(paths, blueprint=blueprint_index())
     if problems:
         raise BankLoadError(problems)
     with transaction.atomic():
-        result = _bank_upsert(questions, retire_missing=retire_missing)
+        result = _bank_upsert(questions, prefer_files=prefer_files)
+        if retire_missing:
+            _retire_missing(result, paths, questions, allow_mass_retire=allow_mass_retire)
         if dry_run:
             transaction.set_rollback(True)
     return result
 
 
-def _bank_upsert(questions: list[tuple[str, dict]], *, retire_missing: bool) -> LoadResult:
+def _source_path(path: str) -> str:
+    """How a file is remembered: relative to the project when inside it."""
+    resolved = Path(path).resolve()
+    try:
+        return str(resolved.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(resolved)
+
+
+def _under(source_file: str, roots: list[Path]) -> bool:
+    if not source_file:
+        return False
+    resolved = Path(source_file).resolve()
+    return any(resolved == root or root in resolved.parents for root in roots)
+
+
+def _retire_missing(
+    result: LoadResult,
+    paths: list[Path],
+    questions: list[tuple[str, str, dict]],
+    *,
+    allow_mass_retire: bool,
+) -> None:
+    roots = [p.resolve() for p in paths]
+    loaded_ids = {d["id"] for _, _, d in questions}
+    exams = {exam for exam, _, _ in questions}
+    active = Question.objects.filter(
+        task__domain__exam__code__in=exams, status=Question.Status.ACTIVE
+    )
+    candidates = [
+        (external_id, source)
+        for external_id, source in active.exclude(external_id__in=loaded_ids).values_list(
+            "external_id", "source_file"
+        )
+    ]
+    missing = sorted(eid for eid, source in candidates if _under(source, roots))
+    total = active.count()
+    if missing and not allow_mass_retire and len(missing) > RETIRE_MISSING_MAX_SHARE * total:
+        raise RetireRefused(
+            MSG_RETIRE_TOO_MANY.format(
+                count=len(missing),
+                active=total,
+                share=len(missing) / max(total, 1),
+                limit=RETIRE_MISSING_MAX_SHARE,
+            ),
+            missing,
+        )
+    Question.objects.filter(external_id__in=missing).update(status=Question.Status.RETIRED)
+    result.retired += len(missing)
+    result.retired_ids.extend(missing)
+
+
+def _bank_upsert(questions: list[tuple[str, str, dict]], *, prefer_files: bool) -> LoadResult:
     result = LoadResult()
     tasks = {
         (exam, code): task_id
@@ -209,50 +423,82 @@ def _bank_upsert(questions: list[tuple[str, dict]], *, retire_missing: bool) -> 
     }
     existing = {
         q.external_id: q
-        for q in _questions_with_content().filter(external_id__in=[d["id"] for _, d in questions])
+        for q in _questions_with_content().filter(
+            external_id__in=[d["id"] for _, _, d in questions]
+        )
     }
-    tag_ids = _ensure_tags({t for _, d in questions for t in d["tags"]})
+    tag_ids = _ensure_tags({t for _, _, d in questions for t in d["tags"]})
 
-    to_create: list[tuple[Question, dict]] = []
-    for exam, data in questions:
-        current = existing.get(data["id"])
-        if current is None:
-            to_create.append((_question_from_data(data, task_id=tasks[(exam, data["task"])]), data))
-            continue
-        if question_as_data(current) == data and current.status == Question.Status.ACTIVE:
-            result.unchanged += 1
-            continue
-        _question_update(current, data, task_id=tasks[(exam, data["task"])], tag_ids=tag_ids)
-        result.updated += 1
-
-    if to_create:
-        Question.objects.bulk_create([q for q, _ in to_create])
-        ids = dict(
-            Question.objects.filter(
-                external_id__in=[q.external_id for q, _ in to_create]
-            ).values_list("external_id", "id")
-        )
-        Choice.objects.bulk_create(
-            _choice(ids[data["id"]], position, c)
-            for _, data in to_create
-            for position, c in enumerate(data["choices"])
-        )
-        Question.tags.through.objects.bulk_create(
-            Question.tags.through(question_id=ids[data["id"]], tag_id=tag_ids[t])
-            for _, data in to_create
-            for t in data["tags"]
-        )
-        result.created = len(to_create)
-
-    if retire_missing:
-        exams = {exam for exam, _ in questions}
-        result.retired = (
-            Question.objects.filter(
-                task__domain__exam__code__in=exams, status=Question.Status.ACTIVE
+    for exam, path, data in questions:
+        digest = entry_digest(data)
+        source_file = _source_path(path)
+        task_id = tasks[(exam, data["task"])]
+        question = existing.get(data["id"])
+        if question is None:
+            question = Question.objects.create(
+                external_id=data["id"],
+                task_id=task_id,
+                difficulty=data["difficulty"],
+                status=data.get("status", Question.Status.ACTIVE),
+                source_file=source_file,
+                source_digest=digest,
             )
-            .exclude(external_id__in=[d["id"] for _, d in questions])
-            .update(status=Question.Status.RETIRED)
+            question_version_create(
+                question=question,
+                data=data,
+                source=QuestionVersion.Source.FILE,
+                summary="first version",
+            )
+            question.tags.set([tag_ids[t] for t in data["tags"]])
+            result.created += 1
+            continue
+        if (
+            question.source_digest == digest
+            and question.status == data.get("status", Question.Status.ACTIVE)
+            and not (prefer_files and question.edited_in_admin)
+        ):
+            # The file entry is as it was at the last load: whatever the admin did since stands.
+            if question.edited_in_admin:
+                result.kept_admin += 1
+            else:
+                result.unchanged += 1
+            if question.source_file != source_file:
+                Question.objects.filter(pk=question.pk).update(source_file=source_file)
+            continue
+        current = question_as_data(question)
+        if current == data:
+            result.unchanged += 1
+            Question.objects.filter(pk=question.pk).update(
+                source_file=source_file, source_digest=digest, edited_in_admin=False
+            )
+            continue
+        if question.edited_in_admin and not prefer_files:
+            result.conflicts.append(f"{question.external_id}: {MSG_CONFLICT}")
+            continue
+        old_content, new_content = _content(current), _content(data)
+        if old_content != new_content:
+            summary = version_change_summary(old_content, new_content)
+            version = question_version_create(
+                question=question, data=data, source=QuestionVersion.Source.FILE, summary=summary
+            )
+            result.new_versions += 1
+            result.changes.append(f"{question.external_id}: v{version.number} {summary}")
+        else:
+            result.metadata_updated += 1
+        status = data.get("status", Question.Status.ACTIVE)
+        if status == Question.Status.RETIRED and question.status != status:
+            result.retired += 1
+            result.retired_ids.append(question.external_id)
+        Question.objects.filter(pk=question.pk).update(
+            task_id=task_id,
+            difficulty=data["difficulty"],
+            status=status,
+            source_file=source_file,
+            source_digest=digest,
+            edited_in_admin=False,
+            updated_at=timezone.now(),
         )
+        question.tags.set([tag_ids[t] for t in data["tags"]])
     return result
 
 
@@ -261,75 +507,33 @@ def _ensure_tags(names: set[str]) -> dict[str, int]:
     return dict(Tag.objects.filter(name__in=names).values_list("name", "id"))
 
 
-def _question_fields(data: dict, *, task_id: int) -> dict[str, Any]:
-    return {
-        "task_id": task_id,
-        "type": data["type"],
-        "select_count": data.get("select", 1),
-        "difficulty": data["difficulty"],
-        "stem": data["stem"],
-        "explanation": data["explanation"],
-        "status": Question.Status.ACTIVE,
-    }
-
-
-def _question_from_data(data: dict, *, task_id: int) -> Question:
-    return Question(external_id=data["id"], **_question_fields(data, task_id=task_id))
-
-
-def _choice(question_id: int, position: int, data: dict) -> Choice:
-    return Choice(
-        question_id=question_id,
-        position=position,
-        text=data["text"],
-        is_correct=data.get("correct", False),
-        rationale=data.get("why", ""),
-    )
-
-
-def _question_update(
-    question: Question, data: dict, *, task_id: int, tag_ids: dict[str, int]
-) -> None:
-    for name, value in _question_fields(data, task_id=task_id).items():
-        setattr(question, name, value)
+@transaction.atomic
+def question_admin_save(
+    *, question: Question, data: Mapping[str, Any], tag_ids: Iterable[int]
+) -> QuestionVersion | None:
+    """Save an admin edit (file form `data`, already validated): metadata in place, and a
+    new version when the content differs from the current one. Marks the question as
+    edited in the admin, so the next file load keeps it (see bank_load). Returns the new
+    version, or None when only metadata changed."""
+    old = _content(version_as_data(question.current_version)) if question.current_version else None
+    new = _content(data)
+    version = None
+    if old != new:
+        version = question_version_create(
+            question=question,
+            data=data,
+            source=QuestionVersion.Source.ADMIN,
+            summary=version_change_summary(old, new),
+        )
+    question.edited_in_admin = True
     question.save()
-    question_replace_choices(question=question, choices=data["choices"])
-    question.tags.set([tag_ids[t] for t in data["tags"]])
-
-
-def question_replace_choices(*, question: Question, choices: list[dict]) -> None:
-    """Rewrite a question's choices in place, keeping each position's row (and its id).
-
-    Past attempts store choice ids; keeping rows by position keeps them valid. Texts
-    are first moved aside so the unique (question, text) constraint holds mid-way
-    when two choices swap texts.
-    """
-    current = {c.position: c for c in Choice.objects.filter(question=question)}
-    Choice.objects.filter(question=question, position__gte=len(choices)).delete()
-    keep = [current[p] for p in range(len(choices)) if p in current]
-    for c in keep:
-        c.text = f"(being replaced: choice {c.pk})"
-    Choice.objects.bulk_update(keep, ["text"])
-    Choice.objects.bulk_update(
-        [
-            _with_pk(_choice(question.pk, p, item), current[p].pk)
-            for p, item in enumerate(choices)
-            if p in current
-        ],
-        ["text", "is_correct", "rationale"],
-    )
-    Choice.objects.bulk_create(
-        _choice(question.pk, p, item) for p, item in enumerate(choices) if p not in current
-    )
-
-
-def _with_pk(choice: Choice, pk: int) -> Choice:
-    choice.pk = pk
-    return choice
+    question.tags.set(list(tag_ids))
+    return version
 
 
 def bank_export(*, exam: Exam, folder: Path) -> list[Path]:
-    """Write the exam's active questions, one file per domain, in the question file format."""
+    """Write the exam's active questions (current versions), one file per domain, in the
+    question file format. Loading the files back changes nothing."""
     folder.mkdir(parents=True, exist_ok=True)
     by_domain: dict[Domain, list[dict]] = defaultdict(list)
     active = _questions_with_content().filter(

@@ -33,3 +33,11 @@ def duration(seconds: int | None) -> str:
 @register.filter
 def letter(index: int) -> str:
     return "ABCDEF"[index] if 0 <= index < 6 else str(index + 1)
+
+
+@register.filter
+def drawn_positions(item) -> str:
+    """The positions (1-based, this attempt's order) of the stored selection, comma-joined:
+    what the page was drawn with, so navigation can tell a change from a page moving on."""
+    chosen = set(item.selected)
+    return ",".join(str(p) for p, cid in enumerate(item.choice_order, start=1) if cid in chosen)

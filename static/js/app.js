@@ -60,6 +60,11 @@
     if (e.target.id !== "answer-form") return;
     var status = e.detail.xhr ? e.detail.xhr.status : 0;
     if (status === 200 || status === 422) markChoices("saved");  // 422 redraws the stored answer
+    if (status === 403) {
+      // The session changed elsewhere: the server's message (swapped into the status area)
+      // says so; the choices stay marked as unsaved.
+      markChoices("unsaved");
+    }
     if (status === 409) {
       // Time is up or the attempt was submitted: nothing more can be saved here.
       document.querySelectorAll("#choices input").forEach(function (input) { input.disabled = true; });
@@ -70,6 +75,8 @@
   // with a retry, so the screen never passes off an unsaved answer as saved.
   function saveFailed(e) {
     if (e.target.id !== "answer-form") return;
+    var code = e.detail && e.detail.xhr ? e.detail.xhr.status : 0;
+    if (code === 401 || code === 403) return;  // signed out / session changed: handled above
     markChoices("unsaved");
     saveStatus('<span class="save-error" role="alert">Not saved: the server could not be reached. ' +
       '<button type="button" class="link-button" id="retry-save">Retry</button></span>');
@@ -95,26 +102,39 @@
     return false;
   }
 
+  function isChoice(target) {
+    return !!(target && target.closest && target.closest("#choices") && target.tagName === "INPUT");
+  }
+
+  // Shortcuts never change an answer except the choice keys themselves: the arrow keys'
+  // native meaning on a radio group (select the neighbouring choice) is stopped where the
+  // arrows are documented as navigation, and Enter on a choice does nothing (without
+  // JavaScript, the form's first button makes Enter mean Next, never Previous).
   document.addEventListener("keydown", function (e) {
     if (!document.getElementById("answer-form")) return;
     if (e.ctrlKey || e.metaKey || e.altKey || typingInField(e.target)) return;
     var key = e.key.toLowerCase();
-    var onRadio = e.target && e.target.type === "radio";
+    if (key === "enter" && isChoice(e.target)) { e.preventDefault(); return; }
     var index = "123456".indexOf(key);
     // Letters A–E pick choices too; F is kept for "flag" (a sixth choice is key 6).
-    if (index < 0) index = "abcde".indexOf(key);
+    if (index < 0 && key.length === 1) index = "abcde".indexOf(key);
     var handled = false;
     if (index >= 0) {
       var input = document.querySelector('#choices input[data-key="' + (index + 1) + '"]');
-      if (input && !input.disabled) { input.click(); input.focus(); handled = true; }
+      if (input && !input.disabled) { input.click(); input.focus(); }
+      handled = true;
     } else if (key === "f") {
-      handled = clickIt("#flag-form button");
-    } else if (key === "n" || (key === "arrowright" && !onRadio)) {
-      handled = clickIt('#answer-form button[value="next"]');
-    } else if (key === "p" || (key === "arrowleft" && !onRadio)) {
-      handled = clickIt('#answer-form button[value="previous"]');
+      clickIt("#flag-form button");
+      handled = true;
+    } else if (key === "n" || key === "arrowright") {
+      clickIt('#answer-form .question-actions button[value="next"]');
+      handled = true;
+    } else if (key === "p" || key === "arrowleft") {
+      clickIt('#answer-form .question-actions button[value="previous"]');
+      handled = true;
     } else if (key === "r") {
-      handled = clickIt('#answer-form button[value="review"]');
+      clickIt('#answer-form .question-actions button[value="review"]');
+      handled = true;
     }
     if (handled) e.preventDefault();
   });

@@ -2,39 +2,62 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from questions.services import BankLoadError, bank_load
+from questions.services import BankLoadError, RetireRefused, bank_load
 
 
 class Command(BaseCommand):
     help = (
         "Validate question files (files or folders) and load them: all of them, or nothing. "
-        "Every problem in every file is reported at once."
+        "Every problem in every file is reported at once, one line each."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="+", type=Path, help="question files or folders of them")
-        parser.add_argument("--check", action="store_true", help="validate only; write nothing")
+        parser.add_argument(
+            "--check", action="store_true", help="validate and report what a load would do"
+        )
         parser.add_argument(
             "--retire-missing",
             action="store_true",
-            help="mark questions whose id is no longer in the files as retired",
+            help="retire questions loaded from files under these paths whose id is gone",
+        )
+        parser.add_argument(
+            "--yes",
+            action="store_true",
+            help="let --retire-missing retire more than its safety share of the bank",
+        )
+        parser.add_argument(
+            "--prefer-files",
+            action="store_true",
+            help="when a question changed both in the admin and in its file, take the file's",
         )
 
-    def handle(self, *args, paths: list[Path], check: bool, retire_missing: bool, **options):
+    def handle(self, *args, paths: list[Path], check: bool, **options):
         try:
-            result = bank_load(paths=paths, dry_run=check, retire_missing=retire_missing)
+            result = bank_load(
+                paths=paths,
+                dry_run=check,
+                retire_missing=options["retire_missing"],
+                prefer_files=options["prefer_files"],
+                allow_mass_retire=options["yes"],
+            )
         except BankLoadError as exc:
             for problem in exc.problems:
                 self.stderr.write(str(problem))
             raise CommandError(
                 f"{len(exc.problems)} problem(s) found; nothing was loaded."
             ) from exc
-        summary = (
-            f"created {result.created}, updated {result.updated}, unchanged {result.unchanged}"
-        )
-        if retire_missing:
-            summary += f", retired {result.retired}"
+        except RetireRefused as exc:
+            for external_id in exc.ids:
+                self.stderr.write(f"would retire: {external_id}")
+            raise CommandError(exc.message) from exc
+        for line in result.changes:
+            self.stdout.write(f"new version: {line}")
+        for external_id in result.retired_ids:
+            self.stdout.write(f"retired: {external_id}")
+        for line in result.conflicts:
+            self.stderr.write(f"conflict: {line}")
         if check:
-            self.stdout.write(f"All questions are valid (a load would have: {summary}).")
+            self.stdout.write(f"All questions are valid; a load would give: {result.summary()}.")
         else:
-            self.stdout.write(f"Loaded questions: {summary}.")
+            self.stdout.write(f"Loaded questions: {result.summary()}.")
