@@ -35,18 +35,6 @@ class QuestionAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for n in range(1, CHOICE_SLOTS + 1):
-            self.fields[f"choice_{n}_text"] = forms.CharField(
-                required=False, label=f"Choice {n}", widget=forms.Textarea(attrs={"rows": 2})
-            )
-            self.fields[f"choice_{n}_correct"] = forms.BooleanField(
-                required=False, label=f"Choice {n} is correct"
-            )
-            self.fields[f"choice_{n}_why"] = forms.CharField(
-                required=False,
-                label=f"Choice {n} rationale",
-                widget=forms.Textarea(attrs={"rows": 2}),
-            )
         version = self.instance.current_version if self.instance.pk else None
         if version is not None:
             data = version_as_data(version)
@@ -103,6 +91,29 @@ class QuestionAdminForm(forms.ModelForm):
             raise forms.ValidationError(errors)
         self.question_data = data
         return cleaned
+
+
+def _choice_fields() -> dict[str, forms.Field]:
+    fields: dict[str, forms.Field] = {}
+    for n in range(1, CHOICE_SLOTS + 1):
+        fields[f"choice_{n}_text"] = forms.CharField(
+            required=False, label=f"Choice {n}", widget=forms.Textarea(attrs={"rows": 2})
+        )
+        fields[f"choice_{n}_correct"] = forms.BooleanField(
+            required=False, label=f"Choice {n} is correct"
+        )
+        fields[f"choice_{n}_why"] = forms.CharField(
+            required=False,
+            label=f"Choice {n} rationale",
+            widget=forms.Textarea(attrs={"rows": 2}),
+        )
+    return fields
+
+
+# Declared on the class, not added in __init__: ModelAdmin.get_form builds the form from
+# the fieldsets, and accepts only model fields and fields the form class declares.
+QuestionAdminForm.declared_fields.update(_choice_fields())
+QuestionAdminForm.base_fields.update(QuestionAdminForm.declared_fields)
 
 
 class VersionInline(admin.TabularInline):

@@ -82,7 +82,7 @@ MSG_DUPLICATE_KEY = (
     "line {line}: key {key!r} is written twice in the same mapping (first on line {first})"
 )
 MSG_COMMENT_CUT = (
-    "line {line}: this {key} text is cut at ' #' (read as a comment): quote this text or "
+    "line {line}: the {key} value is cut at ' #' (read as a comment): quote this text or "
     "write it as a block (|)"
 )
 MSG_QUOTE_VALUE = (

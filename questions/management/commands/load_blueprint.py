@@ -18,7 +18,11 @@ class Command(BaseCommand):
             try:
                 exam = blueprint_load_file(path=path)
             except BlueprintError as exc:
-                raise CommandError(f"{path}: " + "; ".join(exc.problems)) from exc
+                for problem in exc.problems:
+                    self.stderr.write(problem)
+                raise CommandError(
+                    f"{len(exc.problems)} problem(s) in {path}; nothing was loaded."
+                ) from exc
             self.stdout.write(
                 f"Loaded blueprint {exam.code}: {exam.question_count} questions, {exam.minutes} minutes."
             )
