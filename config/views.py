@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, resolve_url
 from django.template.loader import render_to_string
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from accounts.decorators import MSG_SIGNED_OUT
 
 MSG_CSRF = (
     "Your session changed in another tab or window (for example you logged out and in "
@@ -11,10 +19,32 @@ MSG_CSRF = (
 )
 
 
+def _current_page(request: HttpRequest) -> str:
+    """The page the candidate was on (htmx says it in HX-Current-URL), if it is ours."""
+    current = request.headers.get("HX-Current-URL", "")
+    if current and url_has_allowed_host_and_scheme(
+        current, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        parts = urlsplit(current)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    """CSRF_FAILURE_VIEW: a page in the site's design, or for htmx a message in the
-    question page's status area (the `HX-Retarget` header), never Django's raw page."""
-    if request.headers.get("HX-Request") == "true":
+    """CSRF_FAILURE_VIEW, never Django's raw page. Signed out: like a log-in check, to the
+    log-in form and back to the page. Signed in (the token changed with a log-in
+    elsewhere): a page in the site's design, or for htmx a message in the question page's
+    status area (the `HX-Retarget` header)."""
+    htmx = request.headers.get("HX-Request") == "true"
+    if not request.user.is_authenticated:
+        messages.warning(request, MSG_SIGNED_OUT)
+        url = f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': _current_page(request)})}"
+        if htmx:
+            response = HttpResponse(MSG_SIGNED_OUT, status=401)
+            response["HX-Redirect"] = url
+            return response
+        return redirect(url)
+    if htmx:
         html = render_to_string("_csrf_message.html", {"message": MSG_CSRF}, request=request)
         response = HttpResponse(html, status=403)
         response["HX-Retarget"] = "#save-status"

@@ -1,4 +1,8 @@
+import re
+
 from django import template
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -41,3 +45,13 @@ def drawn_positions(item) -> str:
     what the page was drawn with, so navigation can tell a change from a page moving on."""
     chosen = set(item.selected)
     return ",".join(str(p) for p, cid in enumerate(item.choice_order, start=1) if cid in chosen)
+
+
+@register.filter(needs_autoescape=True)
+def prose(text: str, autoescape: bool = True) -> str:
+    """Question text as paragraphs: a blank line starts a new paragraph, and the hard line
+    breaks of a question file's wrapped lines become spaces, so text reflows at any width
+    (Django's `linebreaks` would keep them as <br>)."""
+    escape = conditional_escape if autoescape else (lambda s: s)
+    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", str(text or "").strip())]
+    return mark_safe("".join(f"<p>{escape(p)}</p>" for p in paragraphs if p))

@@ -42,13 +42,13 @@ def test_every_page_passes_axe_and_fits_a_phone(live_server, page: Page, exam, a
     # A submitted full mock (for the report, history and progress) ...
     done = services.attempt_start_full_mock(user=alice, exam=exam, rng=random.Random(1))
     for it in done.items.select_related("attempt", "question").order_by("position")[:40]:
-        services.attempt_answer(item=it, choice_ids=[it.choice_order[0]])
+        services.attempt_answer(item=it, revision=it.revision, choice_ids=[it.choice_order[0]])
     services.attempt_flag(item=done.items.select_related("attempt").get(position=3), flagged=True)
     services.attempt_submit(attempt=done)
     # ... a running mock (question page, navigator, review) ...
     running = services.attempt_start_full_mock(user=alice, exam=exam, rng=random.Random(2))
     first = running.items.select_related("attempt", "question").get(position=1)
-    services.attempt_answer(item=first, choice_ids=[first.choice_order[1]])
+    services.attempt_answer(item=first, revision=first.revision, choice_ids=[first.choice_order[1]])
     services.attempt_flag(item=first, flagged=True)
     # ... and a drill with one answer revealed.
     drill = services.attempt_start_drill(
@@ -63,7 +63,7 @@ def test_every_page_passes_axe_and_fits_a_phone(live_server, page: Page, exam, a
     wrong = Choice.objects.filter(question=shown.question, is_correct=False).values_list(
         "id", flat=True
     )[0]
-    services.attempt_answer(item=shown, choice_ids=[wrong])
+    services.attempt_answer(item=shown, revision=shown.revision, choice_ids=[wrong])
     services.attempt_reveal(item=shown)
 
     log_in(page, base, "alice")

@@ -59,7 +59,7 @@ def test_missed_question_practice_after_a_full_mock(live_server, page: Page, exa
         wrong = Choice.objects.filter(question=it.question, is_correct=False).values_list(
             "id", flat=True
         )[0]
-        services.attempt_answer(item=it, choice_ids=[wrong])
+        services.attempt_answer(item=it, revision=it.revision, choice_ids=[wrong])
     services.attempt_flag(item=items[10], flagged=True)  # and one flagged
     services.attempt_submit(attempt=attempt)
 
@@ -82,7 +82,9 @@ def test_the_progress_chart_after_two_mocks(live_server, page: Page, exam, bank,
                     "id", flat=True
                 )
             )
-            services.attempt_answer(item=it, choice_ids=key, now=now - timedelta(hours=hours))
+            services.attempt_answer(
+                item=it, revision=it.revision, choice_ids=key, now=now - timedelta(hours=hours)
+            )
         services.attempt_submit(
             attempt=attempt, now=now - timedelta(hours=hours) + timedelta(minutes=40)
         )

@@ -39,15 +39,15 @@ def domains_of(attempt):
 
 
 def items(attempt):
-    return list(attempt.items.select_related("attempt", "question").order_by("position"))
+    return list(attempt.items.select_related("attempt", "version", "question").order_by("position"))
 
 
 def answer(it, *, right: bool, now=START):
     correct = set(
-        Choice.objects.filter(question=it.question, is_correct=True).values_list("id", flat=True)
+        Choice.objects.filter(version=it.version, is_correct=True).values_list("id", flat=True)
     )
     choice = sorted(correct) if right else [c for c in it.choice_order if c not in correct][:1]
-    services.attempt_answer(item=it, choice_ids=choice, now=now)
+    services.attempt_answer(item=it, revision=it.revision, choice_ids=choice, now=now)
 
 
 class TestDrills:
@@ -105,8 +105,9 @@ class TestImmediateFeedback:
         services.attempt_reveal(item=it, now=START)
         it.refresh_from_db()
         assert it.revealed and it.is_correct is True
+        fresh = items(attempt)[0]
         with pytest.raises(services.AnswerRefused, match="revealed"):
-            services.attempt_answer(item=items(attempt)[0], choice_ids=[], now=START)
+            services.attempt_answer(item=fresh, revision=fresh.revision, choice_ids=[], now=START)
         assert AttemptItem.objects.get(pk=it.pk).selected
 
     def test_nothing_is_revealed_before_an_answer(self, alice, exam, big_bank):

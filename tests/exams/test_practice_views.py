@@ -28,18 +28,21 @@ def drill_post(**overrides) -> dict:
     return data
 
 
+def position_of(it: AttemptItem, choice_id: int) -> int:
+    """What the answer form posts for a choice: its 1-based place in the shown order."""
+    return it.choice_order.index(choice_id) + 1
+
+
 def full_mock_done(user, exam, *, right: int, at) -> Attempt:
     """A submitted full mock with the first `right` questions answered correctly."""
     attempt = services.attempt_start_full_mock(
         user=user, exam=exam, now=at, rng=random.Random(at.minute)
     )
-    for it in attempt.items.select_related("attempt", "question").order_by("position")[:right]:
+    for it in attempt.items.select_related("attempt", "version").order_by("position")[:right]:
         correct = list(
-            Choice.objects.filter(question=it.question, is_correct=True).values_list(
-                "id", flat=True
-            )
+            Choice.objects.filter(version=it.version, is_correct=True).values_list("id", flat=True)
         )
-        services.attempt_answer(item=it, choice_ids=correct, now=at)
+        services.attempt_answer(item=it, revision=it.revision, choice_ids=correct, now=at)
     return services.attempt_submit(attempt=attempt, now=at + timedelta(minutes=30))
 
 
@@ -100,26 +103,29 @@ class TestImmediateFeedbackPages:
         return Attempt.objects.get()
 
     def test_checking_an_answer_shows_the_key_and_explanation(self, alice_client, attempt):
-        it = AttemptItem.objects.select_related("question").get(attempt=attempt, position=1)
-        wrong = Choice.objects.filter(question=it.question, is_correct=False).first()
+        it = AttemptItem.objects.select_related("version").get(attempt=attempt, position=1)
+        wrong = Choice.objects.filter(version=it.version, is_correct=False).first()
         url = reverse("exams:answer", kwargs={"attempt_id": attempt.pk, "position": 1})
-        response = alice_client.post(url, {"choice": wrong.id, "go": "check"})
+        response = alice_client.post(
+            url,
+            {"choice": position_of(it, wrong.id), "revision": it.revision, "go": "check"},
+        )
         assert response.url == reverse(
             "exams:question", kwargs={"attempt_id": attempt.pk, "position": 1}
         )
         html = alice_client.get(response.url).content.decode()
         assert "✗ Not quite" in html and "✓ Correct answer" in html and "✗ Your answer" in html
-        assert it.question.explanation in html
+        assert it.version.explanation in html
         assert "Check answer" not in html and "disabled" in html
 
     def test_an_unchecked_question_shows_no_key(self, alice_client, attempt):
-        it = AttemptItem.objects.select_related("question").get(attempt=attempt, position=2)
+        it = AttemptItem.objects.select_related("version").get(attempt=attempt, position=2)
         html = alice_client.get(
             reverse("exams:question", kwargs={"attempt_id": attempt.pk, "position": 2})
         ).content.decode()
         assert "Check answer" in html
         assert (
-            it.question.explanation not in html
+            it.version.explanation not in html
             and "Correct answer" not in html
             and "Rationale" not in html
         )
@@ -127,13 +133,18 @@ class TestImmediateFeedbackPages:
     def test_a_locked_answer_cannot_be_changed(self, alice_client, attempt):
         it = AttemptItem.objects.get(attempt=attempt, position=1)
         url = reverse("exams:answer", kwargs={"attempt_id": attempt.pk, "position": 1})
-        alice_client.post(url, {"choice": it.choice_order[0], "go": "check"})
-        response = alice_client.post(url, {"choice": it.choice_order[1]}, **HTMX)
+        alice_client.post(url, {"choice": "1", "revision": it.revision, "go": "check"})
+        locked = AttemptItem.objects.get(pk=it.pk)
+        assert locked.revealed and locked.selected == [it.choice_order[0]]
+        response = alice_client.post(
+            url, {"choice": "2", "revision": locked.revision, "drawn": "1"}, **HTMX
+        )
         assert response.status_code == 422
         assert "revealed, so it can no longer change" in response.content.decode()
         assert AttemptItem.objects.get(pk=it.pk).selected == [it.choice_order[0]]
-        # Its form's navigation buttons still work, leaving the answer as it is.
-        response = alice_client.post(url, {"go": "next"})
+        # Its form's navigation buttons still work, leaving the answer as it is: the
+        # locked page's choices are disabled, so its form posts none of them.
+        response = alice_client.post(url, {"revision": locked.revision, "drawn": "1", "go": "next"})
         assert response.url.endswith("/questions/2/")
         assert AttemptItem.objects.get(pk=it.pk).selected == [it.choice_order[0]]
 

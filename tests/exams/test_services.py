@@ -26,29 +26,30 @@ def domain_counts(attempt: Attempt) -> dict[int, int]:
 
 
 def item(attempt: Attempt, position: int) -> AttemptItem:
-    return AttemptItem.objects.select_related("attempt", "question").get(
+    return AttemptItem.objects.select_related("attempt", "version", "question").get(
         attempt=attempt, position=position
     )
 
 
 def first_of_type(attempt: Attempt, kind: str) -> AttemptItem:
-    """The attempt's first item whose question is `kind` ("single" or "multiple")."""
+    """The attempt's first item whose version is `kind` ("single" or "multiple")."""
     return (
-        AttemptItem.objects.select_related("attempt", "question")
-        .filter(attempt=attempt, question__type=kind)
+        AttemptItem.objects.select_related("attempt", "version", "question")
+        .filter(attempt=attempt, version__type=kind)
+        .order_by("position")
         .first()
     )
 
 
 def correct_ids(it: AttemptItem) -> list[int]:
     return list(
-        Choice.objects.filter(question=it.question, is_correct=True).values_list("id", flat=True)
+        Choice.objects.filter(version=it.version, is_correct=True).values_list("id", flat=True)
     )
 
 
 def wrong_id(it: AttemptItem) -> int:
     return (
-        Choice.objects.filter(question=it.question, is_correct=False)
+        Choice.objects.filter(version=it.version, is_correct=False)
         .values_list("id", flat=True)
         .first()
     )
@@ -78,14 +79,18 @@ class TestStartingAFullMock:
             )
         )
         assert domains != sorted(domains)
-        orders = list(attempt.items.values_list("question_id", "choice_order"))
-        for question_id, order in orders:
+        orders = list(attempt.items.values_list("question_id", "version_id", "choice_order"))
+        current = dict(Question.objects.values_list("id", "current_version_id"))
+        for question_id, version_id, order in orders:
+            assert version_id == current[question_id]  # the question's current version
             assert sorted(order) == sorted(
-                Choice.objects.filter(question_id=question_id).values_list("id", flat=True)
+                Choice.objects.filter(version_id=version_id).values_list("id", flat=True)
             )
-        assert any(order != sorted(order) for _, order in orders)
+        assert any(order != sorted(order) for _, _, order in orders)
         # A reload reads the same stored order.
-        assert list(attempt.items.values_list("question_id", "choice_order")) == orders
+        assert (
+            list(attempt.items.values_list("question_id", "version_id", "choice_order")) == orders
+        )
 
     def test_a_short_domain_is_named_with_its_shortfall_and_nothing_starts(self, alice, exam):
         fill_bank(exam, per_domain={1: 13, 2: 16, 3: 20, 4: 12})
@@ -169,48 +174,81 @@ class TestAnswering:
     def test_it_saves_and_clears_an_answer(self, attempt):
         it = item(attempt, 1)
         choice = it.choice_order[2]
-        services.attempt_answer(item=it, choice_ids=[choice], now=START + timedelta(minutes=1))
+        services.attempt_answer(
+            item=it, revision=it.revision, choice_ids=[choice], now=START + timedelta(minutes=1)
+        )
         assert item(attempt, 1).selected == [choice]
         assert item(attempt, 1).answered_at == START + timedelta(minutes=1)
         services.attempt_answer(
-            item=item(attempt, 1), choice_ids=[], now=START + timedelta(minutes=2)
+            item=item(attempt, 1),
+            revision=item(attempt, 1).revision,
+            choice_ids=[],
+            now=START + timedelta(minutes=2),
         )
         assert item(attempt, 1).selected == []
 
     def test_it_refuses_more_choices_than_the_question_takes(self, attempt):
         multiple = first_of_type(attempt, "multiple")
-        services.attempt_answer(item=multiple, choice_ids=multiple.choice_order[:2], now=START)
+        services.attempt_answer(
+            item=multiple,
+            revision=multiple.revision,
+            choice_ids=multiple.choice_order[:2],
+            now=START,
+        )
         with pytest.raises(services.AnswerRefused, match="This question takes 2 answers"):
-            services.attempt_answer(item=multiple, choice_ids=multiple.choice_order[:3], now=START)
+            services.attempt_answer(
+                item=multiple,
+                revision=multiple.revision,
+                choice_ids=multiple.choice_order[:3],
+                now=START,
+            )
         multiple.refresh_from_db()
         assert multiple.selected == multiple.choice_order[:2]
 
     def test_fewer_than_required_is_saved(self, attempt):
         multiple = first_of_type(attempt, "multiple")
-        services.attempt_answer(item=multiple, choice_ids=multiple.choice_order[:1], now=START)
+        services.attempt_answer(
+            item=multiple,
+            revision=multiple.revision,
+            choice_ids=multiple.choice_order[:1],
+            now=START,
+        )
         multiple.refresh_from_db()
         assert multiple.selected == multiple.choice_order[:1]
 
     def test_a_single_answer_question_takes_one(self, attempt):
         single = first_of_type(attempt, "single")
         with pytest.raises(services.AnswerRefused, match="takes one answer"):
-            services.attempt_answer(item=single, choice_ids=single.choice_order[:2], now=START)
+            services.attempt_answer(
+                item=single, revision=single.revision, choice_ids=single.choice_order[:2], now=START
+            )
 
     def test_a_choice_of_another_question_is_refused(self, attempt):
         other = item(attempt, 2).choice_order[0]
         with pytest.raises(services.AnswerRefused, match="not one of this question's choices"):
-            services.attempt_answer(item=item(attempt, 1), choice_ids=[other], now=START)
+            services.attempt_answer(
+                item=item(attempt, 1),
+                revision=item(attempt, 1).revision,
+                choice_ids=[other],
+                now=START,
+            )
         assert item(attempt, 1).selected == []
 
     def test_an_answer_after_the_deadline_is_refused_and_the_stored_one_kept(self, attempt):
         it = item(attempt, 1)
         services.attempt_answer(
-            item=it, choice_ids=[it.choice_order[0]], now=START + timedelta(minutes=100)
+            item=it,
+            revision=it.revision,
+            choice_ids=[it.choice_order[0]],
+            now=START + timedelta(minutes=100),
         )
         late = START + timedelta(minutes=170, seconds=1)
         with pytest.raises(services.AttemptClosed, match="Time is up"):
             services.attempt_answer(
-                item=item(attempt, 1), choice_ids=[it.choice_order[1]], now=late
+                item=item(attempt, 1),
+                revision=item(attempt, 1).revision,
+                choice_ids=[it.choice_order[1]],
+                now=late,
             )
         assert item(attempt, 1).selected == [it.choice_order[0]]
         attempt.refresh_from_db()
@@ -223,7 +261,10 @@ class TestAnswering:
         it.attempt.status = Attempt.Status.IN_PROGRESS  # as a request that read it just before
         with pytest.raises(services.AttemptClosed, match="has been submitted"):
             services.attempt_answer(
-                item=it, choice_ids=[it.choice_order[0]], now=START + timedelta(minutes=4)
+                item=it,
+                revision=it.revision,
+                choice_ids=[it.choice_order[0]],
+                now=START + timedelta(minutes=4),
             )
         assert item(attempt, 1).selected == []
 
@@ -245,11 +286,15 @@ class TestSubmitting:
         return start(alice, exam)
 
     def test_it_scores_all_or_nothing_and_stores_the_result(self, attempt):
-        items = list(attempt.items.select_related("attempt", "question").order_by("position"))
+        items = list(attempt.items.select_related("attempt", "version").order_by("position"))
         for it in items[:50]:
-            services.attempt_answer(item=it, choice_ids=correct_ids(it), now=START)
+            services.attempt_answer(
+                item=it, revision=it.revision, choice_ids=correct_ids(it), now=START
+            )
         for it in items[50:55]:
-            services.attempt_answer(item=it, choice_ids=[wrong_id(it)], now=START)
+            services.attempt_answer(
+                item=it, revision=it.revision, choice_ids=[wrong_id(it)], now=START
+            )
         services.attempt_flag(item=items[0], flagged=True, now=START)
         done = services.attempt_submit(attempt=attempt, now=START + timedelta(minutes=90))
         assert (done.correct_count, done.passed, done.timed_out) == (50, True, False)
@@ -269,9 +314,11 @@ class TestSubmitting:
 
     def test_a_later_bank_edit_does_not_rewrite_the_result(self, attempt):
         it = item(attempt, 1)
-        services.attempt_answer(item=it, choice_ids=correct_ids(it), now=START)
+        services.attempt_answer(
+            item=it, revision=it.revision, choice_ids=correct_ids(it), now=START
+        )
         done = services.attempt_submit(attempt=attempt, now=START + timedelta(minutes=10))
-        Choice.objects.filter(question=it.question).update(is_correct=False)
+        Choice.objects.filter(version__question=it.question).update(is_correct=False)
         attempt.refresh_from_db()
         assert attempt.correct_count == done.correct_count == 1
         assert item(attempt, 1).is_correct is True

@@ -29,11 +29,13 @@ def url(name: str, attempt: Attempt, position: int | None = None) -> str:
 
 
 def item(attempt: Attempt, position: int) -> AttemptItem:
-    return AttemptItem.objects.select_related("question").get(attempt=attempt, position=position)
+    return AttemptItem.objects.select_related("attempt", "version", "question").get(
+        attempt=attempt, position=position
+    )
 
 
 def correct_choices(it: AttemptItem) -> list[Choice]:
-    return list(Choice.objects.filter(question=it.question, is_correct=True))
+    return list(Choice.objects.filter(version=it.version, is_correct=True))
 
 
 ATTEMPT_PAGES = [("attempt", None), ("question", 1), ("review", None), ("report", None)]
@@ -54,7 +56,8 @@ class TestAccess:
         method = client.post if (name, position) in ATTEMPT_POSTS else client.get
         assert (
             method(
-                url(name, attempt, position), {"choice": item(attempt, 1).choice_order[0]}
+                url(name, attempt, position),
+                {"choice": "1", "revision": item(attempt, 1).revision},
             ).status_code
             == 404
         )
@@ -124,22 +127,27 @@ class TestQuestionPage:
         response = alice_client.get(url("question", attempt, 1))
         html = response.content.decode()
         assert "Question 1 of 65" in html
-        assert it.question.stem.split(":")[0] in html
+        assert it.version.stem.split(":")[0] in html
         assert it.question.task.domain.name not in html
-        assert it.question.explanation not in html
+        assert it.version.explanation not in html
         assert "Rationale" not in html
         assert "is-correct" not in html and "correct" not in html.lower().replace("incorrect", "")
 
     def test_choices_appear_in_the_stored_order(self, alice_client, attempt):
         it = item(attempt, 1)
         html = alice_client.get(url("question", attempt, 1)).content.decode()
-        shown = [int(v) for v in re.findall(r'name="choice" value="(\d+)"', html)]
-        assert shown == it.choice_order
+        # The inputs post positions in this order (never choice ids); the texts follow
+        # the order stored with the attempt.
+        values = [int(v) for v in re.findall(r'name="choice" value="(\d+)"', html)]
+        assert values == list(range(1, len(it.choice_order) + 1))
+        texts = dict(Choice.objects.filter(version=it.version).values_list("id", "text"))
+        shown = re.findall(r'<span class="choice-text">([^<]*)</span>', html)
+        assert shown == [texts[cid] for cid in it.choice_order]
 
     def test_a_multiple_response_question_says_how_many_and_uses_checkboxes(
         self, alice_client, attempt
     ):
-        multiple = attempt.items.filter(question__type="multiple").first()
+        multiple = attempt.items.filter(version__type="multiple").first()
         html = alice_client.get(url("question", attempt, multiple.position)).content.decode()
         assert "Choose 2." in html and 'type="checkbox"' in html
 
@@ -151,7 +159,7 @@ class TestQuestionPage:
         self, alice_client, attempt, django_assert_num_queries
     ):
         alice_client.get(url("question", attempt, 1))
-        # session, user, attempt, item + question, choices, navigator
+        # session, user, attempt, item + version, choices, navigator
         with django_assert_num_queries(6):
             alice_client.get(url("question", attempt, 1))
         # ...plus the one UPDATE that remembers a new position
@@ -163,7 +171,7 @@ class TestAnswering:
     def test_htmx_saves_and_returns_the_status_and_navigator_cell(self, alice_client, attempt):
         it = item(attempt, 1)
         response = alice_client.post(
-            url("answer", attempt, 1), {"choice": it.choice_order[1]}, **HTMX
+            url("answer", attempt, 1), {"choice": "2", "revision": it.revision}, **HTMX
         )
         assert response.status_code == 200
         html = response.content.decode()
@@ -175,24 +183,33 @@ class TestAnswering:
     def test_without_javascript_the_form_saves_and_moves_on(self, alice_client, attempt):
         it = item(attempt, 3)
         response = alice_client.post(
-            url("answer", attempt, 3), {"choice": it.choice_order[0], "go": "next"}
+            url("answer", attempt, 3),
+            {"choice": "1", "revision": it.revision, "drawn": "", "go": "next"},
         )
         assert response.url == url("question", attempt, 4)
-        assert item(attempt, 3).selected == [it.choice_order[0]]
+        saved = item(attempt, 3)
+        assert saved.selected == [it.choice_order[0]]
+        # The page drawn with that answer moves on to the review without writing again.
         response = alice_client.post(
-            url("answer", attempt, 3), {"choice": it.choice_order[0], "go": "review"}
+            url("answer", attempt, 3),
+            {"choice": "1", "revision": saved.revision, "drawn": "1", "go": "review"},
         )
         assert response.url == url("review", attempt)
+        after = item(attempt, 3)
+        assert after.selected == [it.choice_order[0]] and after.revision == saved.revision
 
     def test_too_many_choices_are_refused_and_the_stored_answer_redrawn(
         self, alice_client, attempt
     ):
-        multiple = attempt.items.filter(question__type="multiple").first()
-        alice_client.post(
-            url("answer", attempt, multiple.position), {"choice": multiple.choice_order[:2]}, **HTMX
+        multiple = attempt.items.filter(version__type="multiple").first()
+        answer_url = url("answer", attempt, multiple.position)
+        saved = alice_client.post(
+            answer_url, {"choice": ["1", "2"], "revision": multiple.revision}, **HTMX
         )
+        assert saved.status_code == 200
+        multiple.refresh_from_db()
         response = alice_client.post(
-            url("answer", attempt, multiple.position), {"choice": multiple.choice_order[:3]}, **HTMX
+            answer_url, {"choice": ["1", "2", "3"], "revision": multiple.revision}, **HTMX
         )
         assert response.status_code == 422
         html = response.content.decode()
@@ -204,7 +221,9 @@ class TestAnswering:
 
     def test_a_forged_choice_value_is_refused(self, alice_client, attempt):
         for forged in ["abc", "999999"]:
-            response = alice_client.post(url("answer", attempt, 1), {"choice": forged}, **HTMX)
+            response = alice_client.post(
+                url("answer", attempt, 1), {"choice": forged, "revision": 0}, **HTMX
+            )
             assert response.status_code == 422
             assert "not one of this question&#x27;s choices" in response.content.decode()
         assert item(attempt, 1).selected == []
@@ -215,12 +234,14 @@ class TestAnswering:
         it = item(attempt, 1)
         with time_machine.travel(attempt.deadline + timedelta(seconds=1), tick=False):
             response = alice_client.post(
-                url("answer", attempt, 1), {"choice": it.choice_order[0]}, **HTMX
+                url("answer", attempt, 1), {"choice": "1", "revision": it.revision}, **HTMX
             )
             assert response.status_code == 409
             assert "Time is up" in response.content.decode()
             response = alice_client.post(
-                url("answer", attempt, 1), {"choice": it.choice_order[0]}, follow=True
+                url("answer", attempt, 1),
+                {"choice": "1", "revision": it.revision, "drawn": ""},
+                follow=True,
             )
             assert "has been submitted" in response.content.decode()
         assert item(attempt, 1).selected == []
@@ -229,9 +250,13 @@ class TestAnswering:
         self, alice_client, attempt, django_assert_num_queries
     ):
         it = item(attempt, 1)
-        # session, user, item + attempt + question, guarded UPDATE, answered count
+        # session, user, item + attempt + version, guarded UPDATE, answered count
         with django_assert_num_queries(5):
-            alice_client.post(url("answer", attempt, 1), {"choice": it.choice_order[0]}, **HTMX)
+            response = alice_client.post(
+                url("answer", attempt, 1), {"choice": "1", "revision": it.revision}, **HTMX
+            )
+        assert response.status_code == 200
+        assert item(attempt, 1).selected == [it.choice_order[0]]
 
     def test_flagging_returns_the_toggle_and_navigator_cell(self, alice_client, attempt):
         response = alice_client.post(url("flag", attempt, 2), {"flagged": "1"}, **HTMX)
@@ -244,7 +269,7 @@ class TestAnswering:
         assert not item(attempt, 2).flagged
 
     def test_flagging_takes_four_queries(self, alice_client, attempt, django_assert_num_queries):
-        # session, user, item + attempt + question, guarded UPDATE
+        # session, user, item + attempt + version, guarded UPDATE
         with django_assert_num_queries(4):
             alice_client.post(url("flag", attempt, 2), {"flagged": "1"}, **HTMX)
 
@@ -253,10 +278,7 @@ class TestReviewAndSubmit:
     def test_the_review_screen_counts_and_filters(self, alice_client, attempt):
         for position in (1, 2, 3):
             it = item(attempt, position)
-            services.attempt_answer(
-                item=AttemptItem.objects.select_related("attempt", "question").get(pk=it.pk),
-                choice_ids=it.choice_order[:1],
-            )
+            services.attempt_answer(item=it, revision=it.revision, choice_ids=it.choice_order[:1])
         services.attempt_flag(
             item=AttemptItem.objects.select_related("attempt").get(attempt=attempt, position=5),
             flagged=True,
@@ -300,11 +322,14 @@ class TestReviewAndSubmit:
 class TestReport:
     @pytest.fixture
     def submitted(self, attempt) -> Attempt:
-        items = list(attempt.items.select_related("attempt", "question").order_by("position"))
+        items = list(attempt.items.select_related("attempt", "version").order_by("position"))
         for it in items[:40]:
-            services.attempt_answer(item=it, choice_ids=[c.id for c in correct_choices(it)])
+            services.attempt_answer(
+                item=it, revision=it.revision, choice_ids=[c.id for c in correct_choices(it)]
+            )
         services.attempt_answer(
             item=items[40],
+            revision=items[40].revision,
             choice_ids=[
                 c
                 for c in items[40].choice_order
@@ -346,12 +371,12 @@ class TestReport:
     def test_it_reveals_answers_explanations_and_rationales(self, alice_client, submitted):
         it = item(submitted, 1)
         html = alice_client.get(url("report", submitted)).content.decode()
-        assert it.question.explanation in html
+        assert it.version.explanation in html
         assert "Correct answer" in html and "Rationale 0" in html
 
     def test_the_report_takes_a_constant_number_of_queries(
         self, alice_client, submitted, django_assert_num_queries
     ):
-        # session, user, attempt, items + questions + tasks + domains, their choices
+        # session, user, attempt, items + versions + questions + tasks + domains, their choices
         with django_assert_num_queries(5):
             alice_client.get(url("report", submitted))

@@ -17,16 +17,16 @@ def form_data(exam, choices: list[tuple[str, bool]], **overrides) -> dict:
         "stem": "A stem written in the admin.",
         "explanation": "Why the key is right.",
         "status": "active",
-        "choices-TOTAL_FORMS": len(choices),
-        "choices-INITIAL_FORMS": 0,
-        "choices-MIN_NUM_FORMS": 2,
-        "choices-MAX_NUM_FORMS": 6,
+        # The read-only list of versions (an inline): none yet for a new question.
+        "versions-TOTAL_FORMS": 0,
+        "versions-INITIAL_FORMS": 0,
+        "versions-MIN_NUM_FORMS": 0,
+        "versions-MAX_NUM_FORMS": 1000,
     }
-    for i, (text, correct) in enumerate(choices):
-        data[f"choices-{i}-position"] = i
-        data[f"choices-{i}-text"] = text
+    for n, (text, correct) in enumerate(choices, start=1):
+        data[f"choice_{n}_text"] = text
         if correct:
-            data[f"choices-{i}-is_correct"] = "on"
+            data[f"choice_{n}_correct"] = "on"
     data.update(overrides)
     return data
 
@@ -38,7 +38,8 @@ def test_the_admin_saves_a_valid_question(admin_client, exam):
         form_data(exam, [("Firehose", True), ("DataSync", False)]),
     )
     assert response.status_code == 302, response.content.decode()[:2000]
-    assert Question.objects.get().choices.count() == 2
+    question = Question.objects.get()
+    assert question.current_version.choices.count() == 2
 
 
 @pytest.mark.django_db

@@ -62,11 +62,15 @@ def test_a_task_must_carry_its_domain_number(data):
     assert "task '3.9' must start with its domain number 2 and a dot" in blueprint_validate(data)
 
 
-def test_load_blueprint_command_reports_the_problem(db, tmp_path, data):
+def test_load_blueprint_command_reports_the_problem(db, tmp_path, data, capsys):
     from django.core.management import CommandError, call_command
 
     data["domains"][3]["weight"] = 10
     path = tmp_path / "bp.yaml"
     path.write_text(yaml.safe_dump(data))
-    with pytest.raises(CommandError, match="add up to 90, not 100"):
+    with pytest.raises(CommandError, match=r"1 problem\(s\) in .*; nothing was loaded"):
         call_command("load_blueprint", str(path))
+    # Each problem is listed on its own line, naming the file.
+    err = capsys.readouterr().err
+    assert f"{path}: " + MSG_BLUEPRINT_WEIGHTS.format(code="mls-c01", total=90) in err
+    assert Exam.objects.count() == 0

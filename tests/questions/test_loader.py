@@ -8,8 +8,14 @@ import yaml
 from django.core.management import CommandError, call_command
 
 from questions import bankfile as bf
-from questions.models import Choice, Question
-from questions.services import BankLoadError, bank_export, bank_load, question_as_data
+from questions.models import Choice, Question, QuestionVersion
+from questions.services import (
+    BankLoadError,
+    RetireRefused,
+    bank_export,
+    bank_load,
+    question_as_data,
+)
 
 GOOD = """\
 exam: mls-c01
@@ -141,6 +147,26 @@ questions:
 """
 
 
+def line_of(text: str, question_id: str) -> int:
+    """The 1-based line where the question `question_id` starts in a file's text."""
+    [line] = [
+        n
+        for n, row in enumerate(text.splitlines(), start=1)
+        if row.split("#")[0].strip() == f"- id: {question_id}"
+    ]
+    return line
+
+
+def counts(result) -> tuple[int, int, int, int]:
+    return (result.created, result.new_versions, result.metadata_updated, result.unchanged)
+
+
+def with_content(questions):
+    return questions.select_related("task__domain", "current_version").prefetch_related(
+        "current_version__choices", "tags"
+    )
+
+
 def write(folder: Path, name: str, text: str) -> Path:
     path = folder / name
     path.write_text(textwrap.dedent(text), encoding="utf-8")
@@ -154,10 +180,12 @@ def good_file(tmp_path) -> Path:
 
 def test_it_loads_a_valid_file(exam, good_file):
     result = bank_load(paths=[good_file])
-    assert (result.created, result.updated, result.unchanged) == (2, 0, 0)
+    assert counts(result) == (2, 0, 0, 0)
     q = Question.objects.get(external_id="de-formats-002")
-    assert q.type == "multiple" and q.select_count == 2 and q.task.code == "1.1"
-    assert [c.text for c in q.choices.order_by("position")] == [
+    v = q.current_version
+    assert v.number == 1 and q.versions.count() == 1
+    assert v.type == "multiple" and v.select_count == 2 and q.task.code == "1.1"
+    assert [c.text for c in v.choices.order_by("position")] == [
         "Parquet",
         "ORC",
         "CSV",
@@ -167,7 +195,7 @@ def test_it_loads_a_valid_file(exam, good_file):
     assert sorted(t.name for t in q.tags.all()) == ["orc", "parquet"]
     first = Question.objects.get(external_id="de-kinesis-001")
     assert (
-        first.choices.get(position=0).rationale
+        first.current_version.choices.get(position=0).rationale
         == "It buffers and delivers to S3 with no code to run."
     )
 
@@ -175,9 +203,11 @@ def test_it_loads_a_valid_file(exam, good_file):
 def test_a_second_run_changes_nothing(exam, good_file):
     bank_load(paths=[good_file])
     stamps = dict(Question.objects.values_list("external_id", "updated_at"))
+    versions = list(QuestionVersion.objects.values_list("id", flat=True))
     result = bank_load(paths=[good_file])
-    assert (result.created, result.updated, result.unchanged) == (0, 0, 2)
+    assert counts(result) == (0, 0, 0, 2)
     assert dict(Question.objects.values_list("external_id", "updated_at")) == stamps
+    assert list(QuestionVersion.objects.values_list("id", flat=True)) == versions
 
 
 def test_it_reports_every_mistake_and_loads_nothing(exam, tmp_path, good_file):
@@ -204,6 +234,8 @@ def test_it_reports_every_mistake_and_loads_nothing(exam, tmp_path, good_file):
         ("bad-empty-stem", bf.MSG_EMPTY_TEXT.format(what="stem")),
         ("bad-empty-stem", bf.MSG_BAD_DIFFICULTY),
     }
+    # Each problem names the line its question starts on, then its id.
+    expected = {(f"line {line_of(BROKEN, qid)}: {qid}", message) for qid, message in expected}
     assert problems == expected
     assert all(p.file == str(broken) for p in caught.value.problems)
     assert Question.objects.count() == 0  # the good file was not loaded either
@@ -242,15 +274,19 @@ def test_an_unquoted_task_is_refused_rather_than_misread(exam, tmp_path):
     path = write(tmp_path, "t.yaml", GOOD.replace('task: "1.2"', "task: 1.2"))
     with pytest.raises(BankLoadError) as caught:
         bank_load(paths=[path])
-    assert [p.message for p in caught.value.problems] == [bf.MSG_BAD_TASK]
+    # Refused while reading the YAML, naming the line (5) of the unquoted value.
+    assert [p.message for p in caught.value.problems] == [
+        bf.MSG_QUOTE_VALUE.format(line=5, key="task", value="1.2")
+    ]
+    assert Question.objects.count() == 0
 
 
 def test_it_updates_a_changed_question_and_keeps_its_choice_rows(exam, tmp_path, good_file):
     bank_load(paths=[good_file])
-    ids_before = list(
-        Choice.objects.filter(question__external_id="de-kinesis-001")
-        .order_by("position")
-        .values_list("id", flat=True)
+    question = Question.objects.get(external_id="de-kinesis-001")
+    first = question.current_version
+    rows_before = list(
+        first.choices.order_by("position").values_list("id", "text", "is_correct", "rationale")
     )
     # Swap the texts of the first two choices and move the key with them.
     changed = GOOD.replace(
@@ -260,11 +296,22 @@ def test_it_updates_a_changed_question_and_keeps_its_choice_rows(exam, tmp_path,
     assert changed != GOOD
     path = write(tmp_path, "good.yaml", changed)
     result = bank_load(paths=[path])
-    assert (result.created, result.updated, result.unchanged) == (0, 1, 1)
-    choices = list(
-        Choice.objects.filter(question__external_id="de-kinesis-001").order_by("position")
+    assert counts(result) == (0, 1, 0, 1)
+    # The change is a new current version; version 1 and its choice rows (which attempts
+    # that showed it point at) stay exactly as they were.
+    question.refresh_from_db()
+    current = question.current_version
+    assert (current.number, first.number) == (2, 1) and current.pk != first.pk
+    assert (
+        list(
+            Choice.objects.filter(version=first)
+            .order_by("position")
+            .values_list("id", "text", "is_correct", "rationale")
+        )
+        == rows_before
     )
-    assert [c.id for c in choices] == ids_before
+    choices = list(current.choices.order_by("position"))
+    assert not {c.id for c in choices} & {row[0] for row in rows_before}
     assert [(c.text, c.is_correct) for c in choices[:2]] == [
         ("Kinesis Data Streams with a custom consumer", False),
         ("Amazon Data Firehose", True),
@@ -276,7 +323,11 @@ def test_missing_questions_are_kept_unless_retired(exam, tmp_path, good_file):
     only_first = write(tmp_path, "good.yaml", GOOD.split("  - id: de-formats-002")[0])
     bank_load(paths=[only_first])
     assert Question.objects.get(external_id="de-formats-002").status == Question.Status.ACTIVE
-    result = bank_load(paths=[only_first], retire_missing=True)
+    # Retiring 1 of 2 active questions is above the safety share: refused unless allowed.
+    with pytest.raises(RetireRefused):
+        bank_load(paths=[only_first], retire_missing=True)
+    assert Question.objects.get(external_id="de-formats-002").status == Question.Status.ACTIVE
+    result = bank_load(paths=[only_first], retire_missing=True, allow_mass_retire=True)
     assert result.retired == 1
     assert Question.objects.get(external_id="de-formats-002").status == Question.Status.RETIRED
 
@@ -289,19 +340,13 @@ def test_check_validates_without_writing(exam, good_file):
 
 def test_export_then_load_is_a_no_op(exam, good_file, tmp_path):
     bank_load(paths=[good_file])
-    before = [
-        question_as_data(q)
-        for q in Question.objects.prefetch_related("choices", "tags").select_related("task__domain")
-    ]
+    before = [question_as_data(q) for q in with_content(Question.objects.all())]
     [exported] = bank_export(exam=exam, folder=tmp_path / "out")
     doc = yaml.safe_load(exported.read_text())
     assert doc["exam"] == "mls-c01" and len(doc["questions"]) == 2
     result = bank_load(paths=[tmp_path / "out"])
-    assert (result.created, result.updated, result.unchanged) == (0, 0, 2)
-    after = [
-        question_as_data(q)
-        for q in Question.objects.prefetch_related("choices", "tags").select_related("task__domain")
-    ]
+    assert counts(result) == (0, 0, 0, 2)
+    after = [question_as_data(q) for q in with_content(Question.objects.all())]
     assert after == before
 
 
@@ -316,11 +361,14 @@ def test_the_command_lists_problems_and_exits_non_zero(exam, tmp_path, capsys):
 
 def test_the_command_prints_counts_and_check_writes_nothing(exam, good_file, capsys):
     call_command("load_questions", "--check", str(good_file))
-    assert "created 2, updated 0, unchanged 0" in capsys.readouterr().out
+    assert "created 2, new versions 0, metadata updated 0, unchanged 0," in capsys.readouterr().out
     assert Question.objects.count() == 0
     call_command("load_questions", str(good_file))
     call_command("load_questions", str(good_file))
-    assert "Loaded questions: created 0, updated 0, unchanged 2." in capsys.readouterr().out
+    assert (
+        "Loaded questions: created 0, new versions 0, metadata updated 0, unchanged 2, "
+        "retired 0, kept admin edits 0, conflicts 0." in capsys.readouterr().out
+    )
 
 
 def test_export_command_writes_files(exam, good_file, tmp_path, capsys):

@@ -28,18 +28,18 @@ class TestQuestionConstraints:
 
     def test_a_single_answer_question_selects_one(self):
         violates(
-            "question_select_count_matches_type",
+            "version_select_count_matches_type",
             lambda: QuestionFactory(type="single", select_count=2),
         )
 
     def test_a_multiple_response_question_selects_at_least_two(self):
         violates(
-            "question_select_count_matches_type",
+            "version_select_count_matches_type",
             lambda: QuestionFactory(type="multiple", select_count=1),
         )
 
     def test_explanation_is_required(self):
-        violates("question_explanation_not_empty", lambda: QuestionFactory(explanation=""))
+        violates("version_explanation_not_empty", lambda: QuestionFactory(explanation=""))
 
     def test_external_id_is_unique(self):
         QuestionFactory(external_id="same")
@@ -47,23 +47,23 @@ class TestQuestionConstraints:
 
     def test_a_valid_question_saves(self):
         q = QuestionFactory(type="multiple", select_count=2)
-        assert q.choices.filter(is_correct=True).count() == 2
+        assert q.current_version.choices.filter(is_correct=True).count() == 2
 
 
 @pytest.mark.django_db
 class TestChoiceConstraints:
-    def test_positions_are_unique_per_question(self):
-        q = QuestionFactory()
+    def test_positions_are_unique_per_version(self):
+        v = QuestionFactory().current_version
         violates(
-            "choice_position_unique_per_question",
-            lambda: Choice.objects.create(question=q, position=0, text="new"),
+            "choice_position_unique_per_version",
+            lambda: Choice.objects.create(version=v, position=0, text="new"),
         )
 
-    def test_texts_are_unique_per_question(self):
-        q = QuestionFactory()
+    def test_texts_are_unique_per_version(self):
+        v = QuestionFactory().current_version
         violates(
-            "choice_text_unique_per_question",
-            lambda: Choice.objects.create(question=q, position=5, text=q.choices.first().text),
+            "choice_text_unique_per_version",
+            lambda: Choice.objects.create(version=v, position=5, text=v.choices.first().text),
         )
 
     def test_at_most_six_positions(self):
