@@ -158,3 +158,4 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 CSRF_FAILURE_VIEW = "config.views.csrf_failure"
+ANSWER_GRACE_SECONDS = env_int("ANSWER_GRACE_SECONDS", 3)

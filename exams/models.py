@@ -22,6 +22,9 @@ class Attempt(models.Model):
     class Status(models.TextChoices):
         IN_PROGRESS = "in_progress", "In progress"
         SUBMITTED = "submitted", "Submitted"
+        # Discarded by the candidate, or a full mock that ended with no answer at all: kept
+        # in history, left out of scores, readiness, progress and the missed pool.
+        ABANDONED = "abandoned", "Abandoned"
 
     class Feedback(models.TextChoices):
         AT_END = "end", "At the end"
@@ -59,6 +62,13 @@ class Attempt(models.Model):
                 condition=Q(status="in_progress", mode="full"),
                 name="attempt_one_full_mock_in_progress_per_user",
             ),
+            # Likewise one drill or missed-question practice at a time: a burst of starts
+            # cannot pile up open attempts.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(status="in_progress", mode__in=["drill", "missed"]),
+                name="attempt_one_practice_in_progress_per_user",
+            ),
             models.CheckConstraint(
                 condition=Q(deadline__isnull=True) | Q(deadline__gt=F("started_at")),
                 name="attempt_deadline_after_start",
@@ -67,6 +77,7 @@ class Attempt(models.Model):
                 condition=(
                     Q(status="in_progress", submitted_at__isnull=True, correct_count__isnull=True)
                     | Q(status="submitted", submitted_at__isnull=False, correct_count__isnull=False)
+                    | Q(status="abandoned", submitted_at__isnull=False)
                 ),
                 name="attempt_submitted_iff_scored",
             ),
@@ -79,7 +90,8 @@ class Attempt(models.Model):
                 name="attempt_current_position_in_range",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["in_progress", "submitted"]), name="attempt_status_valid"
+                condition=Q(status__in=["in_progress", "submitted", "abandoned"]),
+                name="attempt_status_valid",
             ),
             models.CheckConstraint(
                 condition=Q(mode__in=["full", "drill", "missed"]), name="attempt_mode_valid"
@@ -96,6 +108,10 @@ class Attempt(models.Model):
     @property
     def is_in_progress(self) -> bool:
         return self.status == self.Status.IN_PROGRESS
+
+    @property
+    def is_abandoned(self) -> bool:
+        return self.status == self.Status.ABANDONED
 
     def seconds_left(self, now: datetime) -> int | None:
         if self.deadline is None:

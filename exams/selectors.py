@@ -106,3 +106,17 @@ def domain_readiness(mocks: list[Attempt]) -> dict[int, float]:
         for d in attempt.result.get("domains", []):
             sums.setdefault(d["number"], []).append(d["percent"])
     return {n: round(sum(v) / len(v), 1) for n, v in sums.items()}
+
+
+def running_full_mock(user) -> Attempt | None:
+    return Attempt.objects.filter(
+        user=user, mode=Attempt.Mode.FULL, status=Attempt.Status.IN_PROGRESS
+    ).first()
+
+
+def running_practice(user) -> Attempt | None:
+    return Attempt.objects.filter(
+        user=user,
+        mode__in=[Attempt.Mode.DRILL, Attempt.Mode.MISSED],
+        status=Attempt.Status.IN_PROGRESS,
+    ).first()

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import reduce
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
@@ -59,6 +60,10 @@ MSG_IN_RUNNING_MOCK = (
     "This question is part of your full mock exam in progress, so its answer stays hidden "
     "until you submit that exam."
 )
+MSG_ABANDONED = "This attempt was abandoned, so it can no longer change."
+MSG_PRACTICE_IN_PROGRESS = (
+    "You already have a practice attempt in progress. Resume it, or abandon it and start this one."
+)
 MSG_NO_MISSED = (
     "You have no missed or flagged questions to practise yet: take a mock exam or a drill first."
 )
@@ -93,6 +98,20 @@ class StaleAnswer(AnswerRefused):
     def __init__(self, item: AttemptItem):
         self.item = item
         super().__init__(MSG_CHANGED_ELSEWHERE)
+
+
+class PracticeInProgress(ExamError):
+    """Only one drill or missed practice runs at a time; carries the one that is running."""
+
+    def __init__(self, attempt: Attempt):
+        self.attempt = attempt
+        super().__init__(MSG_PRACTICE_IN_PROGRESS)
+
+
+def answer_grace() -> timedelta:
+    """How long after the deadline an answer or flag already in flight is still stored
+    (settings.ANSWER_GRACE_SECONDS). The attempt still ends at its deadline."""
+    return timedelta(seconds=settings.ANSWER_GRACE_SECONDS)
 
 
 class AttemptInProgress(ExamError):
@@ -259,6 +278,14 @@ def running_mock_question_ids(user_id: int) -> set[int]:
     )
 
 
+def _running_practice(user) -> Attempt | None:
+    return Attempt.objects.filter(
+        user=user,
+        mode__in=[Attempt.Mode.DRILL, Attempt.Mode.MISSED],
+        status=Attempt.Status.IN_PROGRESS,
+    ).first()
+
+
 def _running_full_mock(user) -> Attempt | None:
     return Attempt.objects.filter(
         user=user, mode=Attempt.Mode.FULL, status=Attempt.Status.IN_PROGRESS
@@ -288,6 +315,9 @@ def _start_practice(
     now = now or timezone.now()
     rng = rng or random.Random()
     attempts_expire_due(user_id=user.pk, now=now)
+    running = _running_practice(user)
+    if running is not None:
+        raise PracticeInProgress(running)
     # A running full mock's questions stay secret: practice never shows or reveals them.
     pool = candidate_pool(
         domains=domains, candidates=candidates, exclude=running_mock_question_ids(user.pk)
@@ -305,16 +335,23 @@ def _start_practice(
     question_ids = draw_questions(user_id=user.pk, pool=pool, quotas=quotas, rng=rng)
     # A drill runs at the full exam's pace: its minutes per question.
     minutes = exam.minutes * count / exam.question_count if timed else None
-    attempt = _create_attempt(
-        user=user,
-        exam=exam,
-        mode=mode,
-        question_ids=question_ids,
-        minutes=minutes,
-        feedback=feedback,
-        now=now,
-        rng=rng,
-    )
+    try:
+        attempt = _create_attempt(
+            user=user,
+            exam=exam,
+            mode=mode,
+            question_ids=question_ids,
+            minutes=minutes,
+            feedback=feedback,
+            now=now,
+            rng=rng,
+        )
+    except IntegrityError:
+        # Another start won the race (the database allows one open practice attempt).
+        running = _running_practice(user)
+        if running is None:
+            raise
+        raise PracticeInProgress(running) from None
     return PracticeStart(attempt, note)
 
 
@@ -399,9 +436,10 @@ def attempt_start_missed(
 
 
 def _open_items(item: AttemptItem, now: datetime):
-    """The item, only while its attempt still accepts changes (used as a guarded UPDATE)."""
+    """The item, only while its attempt still accepts changes: in progress, and before its
+    deadline plus the grace for answers in flight (used as a guarded UPDATE)."""
     return AttemptItem.objects.filter(
-        Q(attempt__deadline__isnull=True) | Q(attempt__deadline__gt=now),
+        Q(attempt__deadline__isnull=True) | Q(attempt__deadline__gt=now - answer_grace()),
         pk=item.pk,
         attempt__status=Attempt.Status.IN_PROGRESS,
     )
@@ -410,7 +448,9 @@ def _open_items(item: AttemptItem, now: datetime):
 def _ensure_open(attempt: Attempt, now: datetime) -> None:
     if attempt.status == Attempt.Status.SUBMITTED:
         raise AttemptClosed(MSG_SUBMITTED)
-    if attempt.is_past_deadline(now):
+    if attempt.status == Attempt.Status.ABANDONED:
+        raise AttemptClosed(MSG_ABANDONED)
+    if attempt.is_past_deadline(now - answer_grace()):
         attempt_submit(attempt=attempt, now=now)
         raise AttemptClosed(MSG_DEADLINE_PASSED)
 
@@ -531,7 +571,7 @@ def attempt_submit(*, attempt: Attempt, now: datetime | None = None) -> Attempt:
     with transaction.atomic():
         # The row lock makes a second, concurrent submission wait and then see the first.
         locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
-        if locked.status == Attempt.Status.SUBMITTED:
+        if locked.status != Attempt.Status.IN_PROGRESS:
             return locked
         items = list(locked.items.values("id", "question_id", "version_id", "selected", "flagged"))
         question_ids = [i["question_id"] for i in items]
@@ -564,6 +604,15 @@ def attempt_submit(*, attempt: Attempt, now: datetime | None = None) -> Attempt:
         timed_out = locked.is_past_deadline(now)
         ended = locked.deadline if timed_out else now
         result["time_used_seconds"] = int((ended - locked.started_at).total_seconds())
+        if locked.mode == Attempt.Mode.FULL and result["answered"] == 0:
+            # An empty mock says nothing about the candidate: it counts as abandoned.
+            result["abandoned"] = "empty"
+            locked.status = Attempt.Status.ABANDONED
+            locked.submitted_at = ended
+            locked.timed_out = timed_out
+            locked.result = result
+            locked.save()
+            return locked
         locked.status = Attempt.Status.SUBMITTED
         locked.submitted_at = ended
         locked.timed_out = timed_out
@@ -575,14 +624,35 @@ def attempt_submit(*, attempt: Attempt, now: datetime | None = None) -> Attempt:
     return locked
 
 
-def attempts_expire_due(*, user_id: int, now: datetime | None = None) -> int:
-    """Submit every attempt of this user whose time has run out; return how many."""
+def attempts_expire_due(*, user_id: int | None, now: datetime | None = None) -> int:
+    """Submit (timed out) every attempt whose deadline and answer grace have passed, of
+    one user or, with `user_id=None`, of everyone; return how many. Every page that
+    lists, counts or scores attempts calls this first, so an overdue attempt never looks
+    open anywhere; `manage.py expire_attempts` runs it for all users. Idempotent."""
     now = now or timezone.now()
-    due = list(
-        Attempt.objects.filter(
-            user_id=user_id, status=Attempt.Status.IN_PROGRESS, deadline__lte=now
-        )
+    due = Attempt.objects.filter(
+        status=Attempt.Status.IN_PROGRESS, deadline__lte=now - answer_grace()
     )
-    for attempt in due:
+    if user_id is not None:
+        due = due.filter(user_id=user_id)
+    closed = 0
+    for attempt in due.only("pk").iterator():
         attempt_submit(attempt=attempt, now=now)
-    return len(due)
+        closed += 1
+    return closed
+
+
+def attempt_abandon(*, attempt: Attempt, now: datetime | None = None) -> Attempt:
+    """Discard an attempt in progress: it stays in history as abandoned and is left out of
+    scores, readiness, progress and the missed pool. Abandoning an attempt that has ended
+    changes nothing."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
+        if locked.status != Attempt.Status.IN_PROGRESS:
+            return locked
+        locked.status = Attempt.Status.ABANDONED
+        locked.submitted_at = min(now, locked.deadline) if locked.deadline else now
+        locked.result = {"abandoned": "by candidate"}
+        locked.save()
+    return locked

@@ -19,6 +19,8 @@ urlpatterns = [
     ),
     path("attempts/<uuid:attempt_id>/questions/<int:position>/flag/", views.flag, name="flag"),
     path("attempts/<uuid:attempt_id>/review/", views.review, name="review"),
+    path("attempts/<uuid:attempt_id>/abandon/", views.abandon, name="abandon"),
+    path("attempts/<uuid:attempt_id>/clock/", views.clock, name="clock"),
     path("attempts/<uuid:attempt_id>/submit/", views.submit, name="submit"),
     path("attempts/<uuid:attempt_id>/report/", views.report, name="report"),
 ]

@@ -3,9 +3,10 @@ from __future__ import annotations
 from collections import Counter
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +20,7 @@ from exams.forms import DomainDrillForm, DrillForm, MissedPracticeForm
 from exams.models import Attempt, AttemptItem
 from exams.scoring import weakest_domain
 
+MSG_ABANDONED_DONE = "The {mode} was abandoned: it stays in your history and counts nowhere."
 MSG_NO_EXAM = "No exam blueprint is loaded yet: run manage.py load_blueprint."
 READINESS_MOCKS = 3  # readiness is the mean of this many latest full mocks
 ONE_CLICK_DRILL_QUESTIONS = 10
@@ -37,7 +39,9 @@ def _get_attempt_for_user(request: HttpRequest, attempt_id: UUID) -> Attempt:
     attempt = get_object_or_404(
         Attempt.objects.select_related("exam"), pk=attempt_id, user=request.user
     )
-    if attempt.is_in_progress and attempt.is_past_deadline(timezone.now()):
+    if attempt.is_in_progress and attempt.is_past_deadline(
+        timezone.now() - services.answer_grace()
+    ):
         attempt = services.attempt_submit(attempt=attempt)
     return attempt
 
@@ -107,11 +111,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required_page()
-@require_POST
+@require_http_methods(["GET", "POST"])
 def start_full_mock(request: HttpRequest) -> HttpResponse:
+    """GET: the instructions (the clock has not started); POST (Begin): start the clock.
+    A mock already running is resumed, skipping the instructions."""
     exam = selectors.default_exam()
     if exam is None:
         return _no_exam(request)
+    services.attempts_expire_due(user_id=request.user.pk)
+    if request.method == "GET":
+        running = selectors.running_full_mock(request.user)
+        if running is not None:
+            return redirect("exams:attempt", attempt_id=running.pk)
+        return render(request, "exams/instructions.html", _instructions(exam, mode="full"))
     try:
         attempt = services.attempt_start_full_mock(user=request.user, exam=exam)
     except services.AttemptInProgress as exc:
@@ -121,6 +133,72 @@ def start_full_mock(request: HttpRequest) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("exams:dashboard")
     return redirect("exams:attempt", attempt_id=attempt.pk)
+
+
+def _instructions(
+    exam, *, mode: str, count: int | None = None, minutes: float | None = None
+) -> dict:
+    return {
+        "exam": exam,
+        "mode": mode,
+        "count": count or exam.question_count,
+        "minutes": minutes if minutes is not None else exam.minutes,
+        "domains": list(exam.domains.order_by("number")),
+        "grace": settings.ANSWER_GRACE_SECONDS,
+    }
+
+
+@login_required_page()
+@require_http_methods(["GET", "POST"])
+def abandon(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
+    """GET: a confirmation naming what is lost; POST: abandon the attempt."""
+    attempt = _get_attempt_for_user(request, attempt_id)
+    if not attempt.is_in_progress:
+        messages.info(
+            request, services.MSG_ABANDONED if attempt.is_abandoned else services.MSG_SUBMITTED
+        )
+        return redirect("exams:history")
+    if request.method == "POST":
+        services.attempt_abandon(attempt=attempt)
+        messages.info(request, MSG_ABANDONED_DONE.format(mode=attempt.get_mode_display().lower()))
+        return redirect("exams:dashboard")
+    nav = selectors.navigator(attempt)
+    context = {
+        "attempt": attempt,
+        "answered_count": sum(1 for n in nav if n["answered"]),
+        "flagged_count": sum(1 for n in nav if n["flagged"]),
+    }
+    return render(request, "exams/confirm_abandon.html", context)
+
+
+@login_required_page()
+@require_GET
+def clock(request: HttpRequest, attempt_id: UUID) -> JsonResponse:
+    """The server's clock for a page that re-reads it (on load, wake, focus, every minute):
+    milliseconds left (null when untimed) and whether the attempt is still open."""
+    attempt = _get_attempt_for_user(request, attempt_id)
+    return JsonResponse(_clock_state(attempt))
+
+
+def _with_clock(response: HttpResponse, attempt: Attempt) -> HttpResponse:
+    """Every answer and flag response carries the server's time left (X-Ms-Left), so
+    the page's clock is re-read whenever the candidate acts."""
+    left = _clock_state(attempt)["ms_left"]
+    if left is not None:
+        response["X-Ms-Left"] = str(left)
+    return response
+
+
+def _clock_state(attempt: Attempt) -> dict:
+    now = timezone.now()
+    left = None
+    if attempt.deadline is not None:
+        left = max(0, int((attempt.deadline - now).total_seconds() * 1000))
+    return {
+        "ms_left": left,
+        "open": attempt.is_in_progress,
+        "report_url": reverse("exams:report", kwargs={"attempt_id": attempt.pk}),
+    }
 
 
 @login_required_page()
@@ -152,6 +230,7 @@ def _question_context(attempt: Attempt, item: AttemptItem) -> dict:
         "flagged_count": sum(1 for n in nav if n["flagged"]),
         "seconds_left": attempt.seconds_left(now),
         "total_seconds": _total_seconds(attempt),
+        "grace_seconds": settings.ANSWER_GRACE_SECONDS,
         "previous": item.position - 1 if item.position > 1 else None,
         "next": item.position + 1 if item.position < attempt.question_count else None,
     }
@@ -248,7 +327,8 @@ def answer(request: HttpRequest, attempt_id: UUID, position: int) -> HttpRespons
                 "question": item.version,
                 "message": exc.message,
             }
-            return render(request, "exams/_answer_refused.html", context, status=422)
+            response = render(request, "exams/_answer_refused.html", context, status=422)
+            return _with_clock(response, item.attempt)
         messages.error(request, exc.message)
         return redirect("exams:question", attempt_id=attempt_id, position=position)
     if request.htmx:
@@ -259,7 +339,7 @@ def answer(request: HttpRequest, attempt_id: UUID, position: int) -> HttpRespons
             "answered_count": answered,
             "attempt": item.attempt,
         }
-        return render(request, "exams/_answer_saved.html", context)
+        return _with_clock(render(request, "exams/_answer_saved.html", context), item.attempt)
     name, kwargs = _after_answer_url(attempt_id, position, go, item.attempt.question_count)
     return redirect(name, **kwargs)
 
@@ -275,7 +355,7 @@ def flag(request: HttpRequest, attempt_id: UUID, position: int) -> HttpResponse:
         return _attempt_closed(request, item.attempt, exc)
     if request.htmx:
         context = {"item": item, "cell": _cell(item), "attempt": item.attempt, "oob": True}
-        return render(request, "exams/_flag.html", context)
+        return _with_clock(render(request, "exams/_flag.html", context), item.attempt)
     return redirect("exams:question", attempt_id=attempt_id, position=position)
 
 
@@ -306,6 +386,7 @@ def review(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
         "flagged_count": sum(1 for n in nav if n["flagged"]),
         "seconds_left": attempt.seconds_left(timezone.now()),
         "total_seconds": _total_seconds(attempt),
+        "grace_seconds": settings.ANSWER_GRACE_SECONDS,
     }
     template = "exams/_review_list.html" if request.htmx else "exams/review.html"
     return render(request, template, context)
@@ -334,6 +415,8 @@ def report(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
     attempt = _get_attempt_for_user(request, attempt_id)
     if attempt.is_in_progress:
         return redirect("exams:question", attempt_id=attempt.pk, position=attempt.current_position)
+    if attempt.is_abandoned:
+        return render(request, "exams/abandoned.html", {"attempt": attempt})
     show = request.GET.get("show", "all")
     if show not in REPORT_FILTERS:
         show = "all"
@@ -361,6 +444,31 @@ def report(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
     return render(request, template, context)
 
 
+def _repost(request: HttpRequest) -> list[tuple[str, str]]:
+    """The posted fields, to carry through a confirmation page (not the CSRF token)."""
+    return [
+        (k, v)
+        for k, values in request.POST.lists()
+        for v in values
+        if k not in ("csrfmiddlewaretoken", "abandon_open", "begin")
+    ]
+
+
+def _start_or_confirm(request: HttpRequest, start) -> HttpResponse | services.PracticeStart:
+    """Run `start()` (a practice start), first abandoning the open practice attempt when
+    the candidate chose "abandon it and start this one". When another practice attempt is
+    open, the candidate is offered resume or abandon-and-start instead."""
+    if request.POST.get("abandon_open") == "1":
+        running = selectors.running_practice(request.user)
+        if running is not None:
+            services.attempt_abandon(attempt=running)
+    try:
+        return start()
+    except services.PracticeInProgress as exc:
+        context = {"running": exc.attempt, "action": request.path, "repost": _repost(request)}
+        return render(request, "exams/practice_in_progress.html", context, status=409)
+
+
 @login_required_page()
 @require_http_methods(["GET", "POST"])
 def drill(request: HttpRequest) -> HttpResponse:
@@ -370,20 +478,34 @@ def drill(request: HttpRequest) -> HttpResponse:
     initial = {"domains": request.GET.getlist("domain")}
     form = DrillForm(request.POST or None, exam=exam, initial=initial)
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if data["timed"] and request.POST.get("begin") != "1":
+            # A timed drill shows its instructions first: the clock starts on Begin.
+            count = data["count"]
+            context = _instructions(
+                exam, mode="drill", count=count, minutes=exam.minutes * count / exam.question_count
+            )
+            context |= {"action": request.path, "repost": _repost(request)}
+            return render(request, "exams/instructions.html", context)
         try:
-            started = services.attempt_start_drill(
-                user=request.user,
-                exam=exam,
-                domain_numbers=form.cleaned_data["domains"],
-                task_codes=form.cleaned_data["tasks"],
-                count=form.cleaned_data["count"],
-                timed=form.cleaned_data["timed"],
-                feedback=form.cleaned_data["feedback"],
+            outcome = _start_or_confirm(
+                request,
+                lambda: services.attempt_start_drill(
+                    user=request.user,
+                    exam=exam,
+                    domain_numbers=data["domains"],
+                    task_codes=data["tasks"],
+                    count=data["count"],
+                    timed=data["timed"],
+                    feedback=data["feedback"],
+                ),
             )
         except services.ExamError as exc:
             form.add_error(None, exc.message)
         else:
-            return _practice_started(request, started)
+            if isinstance(outcome, HttpResponse):
+                return outcome
+            return _practice_started(request, outcome)
     return render(request, "exams/drill.html", {"form": form, "exam": exam})
 
 
@@ -399,18 +521,23 @@ def start_domain_drill(request: HttpRequest) -> HttpResponse:
         messages.error(request, services.MSG_UNKNOWN_DOMAIN)
         return redirect("exams:drill")
     try:
-        started = services.attempt_start_drill(
-            user=request.user,
-            exam=exam,
-            domain_numbers=[form.cleaned_data["domain"]],
-            count=ONE_CLICK_DRILL_QUESTIONS,
-            timed=False,
-            feedback=Attempt.Feedback.IMMEDIATE,
+        outcome = _start_or_confirm(
+            request,
+            lambda: services.attempt_start_drill(
+                user=request.user,
+                exam=exam,
+                domain_numbers=[form.cleaned_data["domain"]],
+                count=ONE_CLICK_DRILL_QUESTIONS,
+                timed=False,
+                feedback=Attempt.Feedback.IMMEDIATE,
+            ),
         )
     except services.ExamError as exc:
         messages.error(request, exc.message)
         return redirect("exams:drill")
-    return _practice_started(request, started)
+    if isinstance(outcome, HttpResponse):
+        return outcome
+    return _practice_started(request, outcome)
 
 
 @login_required_page()
@@ -425,11 +552,16 @@ def start_missed(request: HttpRequest) -> HttpResponse:
         return redirect("exams:dashboard")
     count = form.cleaned_data["count"] or ONE_CLICK_DRILL_QUESTIONS
     try:
-        started = services.attempt_start_missed(user=request.user, exam=exam, count=count)
+        outcome = _start_or_confirm(
+            request,
+            lambda: services.attempt_start_missed(user=request.user, exam=exam, count=count),
+        )
     except services.ExamError as exc:
         messages.error(request, exc.message)
         return redirect("exams:dashboard")
-    return _practice_started(request, started)
+    if isinstance(outcome, HttpResponse):
+        return outcome
+    return _practice_started(request, outcome)
 
 
 def _practice_started(request: HttpRequest, started: services.PracticeStart) -> HttpResponse:
@@ -441,6 +573,7 @@ def _practice_started(request: HttpRequest, started: services.PracticeStart) -> 
 @login_required_page()
 @require_GET
 def history(request: HttpRequest) -> HttpResponse:
+    services.attempts_expire_due(user_id=request.user.pk)
     attempts = (
         Attempt.objects.filter(user=request.user).select_related("exam").order_by("-started_at")
     )
@@ -451,6 +584,7 @@ def history(request: HttpRequest) -> HttpResponse:
 @login_required_page()
 @require_GET
 def progress(request: HttpRequest) -> HttpResponse:
+    services.attempts_expire_due(user_id=request.user.pk)
     exam = selectors.default_exam()
     mocks = selectors.full_mock_history(user=request.user, exam=exam) if exam else []
     domains = list(exam.domains.order_by("number")) if exam else []

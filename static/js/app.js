@@ -14,33 +14,77 @@
     return h ? h + ":" + mm + ":" + ss : mm + ":" + ss;
   }
 
-  // The server owns the clock: the page starts from the seconds the server said were
-  // left and counts down on the monotonic clock, never reading the wall clock.
+  // The server owns the clock. The page counts down on the monotonic clock from the time
+  // left the server last gave, and re-reads it on load, with every answer/flag response
+  // (X-Ms-Left header), when the tab becomes visible or the window regains focus, and
+  // every minute; so a sleeping laptop or a deadline moved on the server never leaves the
+  // page disagreeing with the server for long. When the server says the attempt is over,
+  // the page stops counting and goes to the report.
+  var clock = null;
+
   function startTimer() {
     var timer = document.getElementById("timer");
     if (!timer) return;
     var left = parseInt(timer.dataset.secondsLeft, 10);
     if (isNaN(left)) return;
-    var end = performance.now() + left * 1000;
-    var warned = { 600: left <= 600, 60: left <= 60 };
-    var submitted = false;
-    function tick() {
-      var remaining = Math.max(0, Math.ceil((end - performance.now()) / 1000));
-      timer.textContent = formatClock(remaining);
-      if (remaining <= 600 && !warned[600]) { warned[600] = true; announce("10 minutes left."); timer.classList.add("is-low"); }
-      if (remaining <= 60 && !warned[60]) { warned[60] = true; announce("1 minute left."); }
-      if (remaining <= 600) timer.classList.add("is-low");
-      if (remaining === 0 && !submitted) {
-        submitted = true;
-        announce("Time is up. Submitting your exam.");
+    var grace = (parseInt(timer.dataset.graceSeconds, 10) || 0) * 1000;
+    clock = { end: performance.now() + left * 1000, warned: { 600: left <= 600, 60: left <= 60 }, over: false };
+    function finish(reportUrl) {
+      if (clock.over) return;
+      clock.over = true;
+      timer.textContent = formatClock(0);
+      announce("Time is up. Submitting your exam.");
+      if (reportUrl) { window.location.assign(reportUrl); return; }
+      // Answers already on their way are stored during the grace: submit after it.
+      setTimeout(function () {
         var form = document.getElementById("time-up-form");
         if (form) form.submit();
-        return;
-      }
+      }, grace);
+    }
+    clock.finish = finish;
+    function tick() {
+      if (clock.over) return;
+      var remaining = Math.max(0, Math.ceil((clock.end - performance.now()) / 1000));
+      timer.textContent = formatClock(remaining);
+      if (remaining <= 600 && !clock.warned[600]) { clock.warned[600] = true; announce("10 minutes left."); }
+      if (remaining <= 60 && !clock.warned[60]) { clock.warned[60] = true; announce("1 minute left."); }
+      timer.classList.toggle("is-low", remaining <= 600);
+      if (remaining === 0) { finish(null); return; }
       setTimeout(tick, 250);
     }
     tick();
+    var url = timer.dataset.clockUrl;
+    function resync() {
+      if (!url || clock.over) return;
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (state) {
+          if (!state) return;
+          if (!state.open) { finish(state.report_url); return; }
+          if (state.ms_left !== null) setLeft(state.ms_left);
+        })
+        .catch(function () { /* offline: keep counting, try again later */ });
+    }
+    document.addEventListener("visibilitychange", function () { if (!document.hidden) resync(); });
+    window.addEventListener("focus", resync);
+    window.addEventListener("pageshow", function (e) { if (e.persisted) resync(); });
+    setInterval(resync, 60000);
   }
+
+  function setLeft(ms) {
+    if (!clock || clock.over) return;
+    clock.end = performance.now() + ms;
+    var seconds = Math.ceil(ms / 1000);
+    // A deadline moved later re-arms the warnings that have not yet been passed.
+    if (seconds > 600) clock.warned[600] = false;
+    if (seconds > 60) clock.warned[60] = false;
+  }
+
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var xhr = e.detail.xhr;
+    var ms = xhr ? xhr.getResponseHeader("X-Ms-Left") : null;
+    if (ms !== null && ms !== "") setLeft(parseInt(ms, 10));
+  });
 
   function saveStatus(html) {
     var status = document.getElementById("save-status");

@@ -23,7 +23,7 @@ def big_bank(exam):
 
 
 def drill_post(**overrides) -> dict:
-    data = {"domains": ["3"], "count": "10", "timed": "on", "feedback": "immediate"}
+    data = {"domains": ["3"], "count": "10", "timed": "on", "feedback": "immediate", "begin": "1"}
     data.update(overrides)
     return data
 
@@ -84,6 +84,20 @@ class TestDrillSetup:
         assert response.status_code == 200
         assert message in response.content.decode()
         assert not Attempt.objects.exists()
+
+    def test_a_timed_drill_shows_its_instructions_before_the_clock_starts(
+        self, alice_client, big_bank
+    ):
+        data = drill_post(count="13")
+        del data["begin"]
+        response = alice_client.post(reverse("exams:drill"), data)
+        html = response.content.decode()
+        assert "The clock has not started" in html and "34 minutes" in html
+        assert not Attempt.objects.exists()
+        for name, value in (("domains", "3"), ("count", "13"), ("timed", "on")):
+            assert f'name="{name}" value="{value}"' in html
+        alice_client.post(reverse("exams:drill"), data | {"begin": "1"})
+        assert Attempt.objects.get().question_count == 13
 
     def test_a_capped_count_is_announced(self, alice_client, big_bank):
         response = alice_client.post(
@@ -223,10 +237,10 @@ class TestHistoryProgressDashboard:
     @pytest.mark.parametrize(
         ("url_name", "queries"),
         [
-            # session, user, page count, the page of attempts
-            ("exams:history", 4),
-            # session, user, exam, full mocks, domains
-            ("exams:progress", 5),
+            # session, user, attempts to expire, page count, the page of attempts
+            ("exams:history", 5),
+            # session, user, attempts to expire, exam, full mocks, domains
+            ("exams:progress", 6),
             # session, user, attempts to expire, exam, in progress, last mocks, missed pool, bank
             ("exams:dashboard", 8),
         ],

@@ -117,8 +117,20 @@ class TestDashboardAndStart:
             html = alice_client.get(reverse("exams:dashboard")).content.decode()
         assert "Resume" in html and "<strong>2 h 39 min</strong> left" in html
 
-    def test_the_dashboard_start_refuses_get(self, alice_client):
-        assert alice_client.get(reverse("exams:start_full_mock")).status_code == 405
+    def test_the_start_shows_instructions_and_starts_no_clock(self, alice_client, full_bank):
+        response = alice_client.get(reverse("exams:start_full_mock"))
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "The clock has not started" in html
+        assert "65" in html and "170 minutes" in html and "75%" in html
+        assert "Data Engineering: 20% of the questions" in html
+        assert not Attempt.objects.exists()
+        alice_client.post(reverse("exams:start_full_mock"), {"begin": "1"})
+        assert Attempt.objects.get().status == Attempt.Status.IN_PROGRESS
+
+    def test_resuming_skips_the_instructions(self, alice_client, attempt):
+        response = alice_client.get(reverse("exams:start_full_mock"))
+        assert response.url == url("attempt", attempt)
 
 
 class TestQuestionPage:
@@ -232,7 +244,9 @@ class TestAnswering:
         self, alice_client, attempt
     ):
         it = item(attempt, 1)
-        with time_machine.travel(attempt.deadline + timedelta(seconds=1), tick=False):
+        answered = item(attempt, 2)
+        services.attempt_answer(item=answered, revision=0, choice_ids=answered.choice_order[:1])
+        with time_machine.travel(attempt.deadline + timedelta(seconds=4), tick=False):
             response = alice_client.post(
                 url("answer", attempt, 1), {"choice": "1", "revision": it.revision}, **HTMX
             )
@@ -300,6 +314,8 @@ class TestReviewAndSubmit:
         assert Attempt.objects.get().status == Attempt.Status.IN_PROGRESS
 
     def test_confirmed_submission_opens_the_report(self, alice_client, attempt):
+        answered = item(attempt, 2)
+        services.attempt_answer(item=answered, revision=0, choice_ids=answered.choice_order[:1])
         response = alice_client.post(url("submit", attempt), {"confirm": "yes"})
         assert response.url == url("report", attempt)
         assert Attempt.objects.get().status == Attempt.Status.SUBMITTED
@@ -312,6 +328,8 @@ class TestReviewAndSubmit:
         assert alice_client.get(url("review", attempt)).url == url("report", attempt)
 
     def test_an_attempt_past_its_deadline_is_scored_when_next_opened(self, alice_client, attempt):
+        answered = item(attempt, 2)
+        services.attempt_answer(item=answered, revision=0, choice_ids=answered.choice_order[:1])
         with time_machine.travel(timezone.now() + timedelta(minutes=171), tick=False):
             response = alice_client.get(url("attempt", attempt))
         assert response.url == url("report", attempt)
