@@ -1,9 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from config import views as config_views
+
 admin.site.site_header = "mlsprep administration"
 
 urlpatterns = [
+    path("healthz", config_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("", include("exams.urls")),

@@ -52,3 +52,26 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         return response
     html = render_to_string("403_csrf.html", {"message": MSG_CSRF}, request=request)
     return HttpResponse(html, status=403)
+
+
+def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """RATELIMIT_VIEW: django-ratelimit's refusal, as a page of the site (HTTP 429)."""
+    from accounts.views import MSG_RESET_RATE, MSG_SIGNUP_RATE
+
+    message = MSG_SIGNUP_RATE if "signup" in request.path else MSG_RESET_RATE
+    html = render_to_string("429.html", {"message": message}, request=request)
+    return HttpResponse(html, status=429)
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    """For the proxy and operators: 200 "ok" when this node can query its database, 503
+    otherwise. Reveals nothing else."""
+    from django.db import DatabaseError, connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
+    return HttpResponse("ok\n", content_type="text/plain")

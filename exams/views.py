@@ -445,12 +445,14 @@ def report(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
 
 
 def _repost(request: HttpRequest) -> list[tuple[str, str]]:
-    """The posted fields, to carry through a confirmation page (not the CSRF token)."""
+    """The posted fields, to carry through a confirmation page (not the CSRF token).
+    `begin` is carried: a timed drill whose Begin was pressed must not loop back to its
+    instructions (which would drop `abandon_open`) from "Abandon it and start this one"."""
     return [
         (k, v)
         for k, values in request.POST.lists()
         for v in values
-        if k not in ("csrfmiddlewaretoken", "abandon_open", "begin")
+        if k not in ("csrfmiddlewaretoken", "abandon_open")
     ]
 
 

@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
@@ -29,8 +30,18 @@ def test_a_new_candidate_signs_up_and_lands_on_the_dashboard(
     page.get_by_label("Password confirmation").fill("a-long-passphrase-42")
     page.get_by_role("button", name="Sign up").click()
     expect(page.get_by_role("heading", name="Welcome, erin")).to_be_visible()
-    expect(page.get_by_role("button", name="Start full mock exam")).to_be_visible()
+    expect(page.get_by_role("link", name="Start full mock exam")).to_be_visible()
     expect(page.get_by_role("row", name=re.compile(r"3\. Modeling 36% — 0 23"))).to_be_visible()
+
+
+def begin_full_mock(page: Page) -> None:
+    """From the dashboard: the instructions first (no clock running yet), then Begin."""
+    page.get_by_role("link", name="Start full mock exam").click()
+    expect(page.get_by_role("heading", name="Full mock exam: before you begin")).to_be_visible()
+    expect(page.get_by_text("The clock has not started")).to_be_visible()
+    assert not Attempt.objects.filter(mode=Attempt.Mode.FULL).exists()
+    page.get_by_role("button", name="Begin").click()
+    expect(page.get_by_role("heading", name="Question 1 of 65")).to_be_visible()
 
 
 def choose(page: Page, index: int) -> None:
@@ -42,8 +53,7 @@ def test_a_full_mock_from_start_to_report(
     live_server, page: Page, exam, full_bank, alice, screenshot
 ):
     log_in(page, live_server.url, "alice")
-    page.get_by_role("button", name="Start full mock exam").click()
-    expect(page.get_by_role("heading", name="Question 1 of 65")).to_be_visible()
+    begin_full_mock(page)
     expect(page.get_by_role("timer")).to_have_text(re.compile(r"^2:(4\d|50):\d\d$"))
 
     # Answer the first three questions, saving each through htmx.
@@ -122,13 +132,40 @@ def test_an_open_page_submits_itself_when_time_runs_out(
     attempt = services.attempt_start_full_mock(
         user=alice, exam=exam, now=started, rng=random.Random(3)
     )
-    page.goto(f"{live_server.url}/attempts/{attempt.pk}/questions/1/")
+    # One answer, so the mock is scored (a mock that ends with none is abandoned: below).
+    first = attempt.items.select_related("attempt", "version").get(position=1)
+    services.attempt_answer(item=first, revision=first.revision, choice_ids=first.choice_order[:1])
+    page.goto(f"{live_server.url}/attempts/{attempt.pk}/questions/2/")
     expect(page.get_by_role("timer")).to_have_text(re.compile(r"^0:[0-2]\d$"))
     expect(page.get_by_role("heading", name="Full mock exam: your report")).to_be_visible(
         timeout=40_000
     )
     attempt.refresh_from_db()
     assert attempt.status == Attempt.Status.SUBMITTED and attempt.timed_out
+    assert attempt.result["answered"] == 1
+
+
+def test_a_mock_that_runs_out_with_no_answer_is_recorded_as_abandoned(
+    live_server, page: Page, exam, full_bank, alice
+):
+    log_in(page, live_server.url, "alice")
+    started = timezone.now() - timedelta(minutes=exam.minutes) + timedelta(seconds=10)
+    attempt = services.attempt_start_full_mock(
+        user=alice, exam=exam, now=started, rng=random.Random(4)
+    )
+    page.goto(f"{live_server.url}/attempts/{attempt.pk}/questions/1/")
+    expect(page.get_by_role("timer")).to_have_text(re.compile(r"^0:(0\d|10)$"))
+    expect(page.get_by_role("heading", name="Full mock exam: abandoned")).to_be_visible(
+        timeout=30_000
+    )
+    expect(page.get_by_text("with no answer at all")).to_be_visible()
+    attempt.refresh_from_db()
+    assert attempt.status == Attempt.Status.ABANDONED and attempt.timed_out
+    assert attempt.score_percent is None and attempt.passed is None
+    page.get_by_role("link", name="All attempts").click()
+    expect(page.get_by_role("row", name=re.compile(r"Full mock exam"))).to_contain_text(
+        "Abandoned (ended with no answers) · counts nowhere"
+    )
 
 
 def test_a_failed_save_says_so_and_retries(live_server, page: Page, exam, full_bank, alice):
@@ -136,8 +173,7 @@ def test_a_failed_save_says_so_and_retries(live_server, page: Page, exam, full_b
     # no save can slip past it while the question page is still arriving.
     page.route("**/answer/", lambda route: route.abort())
     log_in(page, live_server.url, "alice")
-    page.get_by_role("button", name="Start full mock exam").click()
-    expect(page.get_by_role("heading", name="Question 1 of 65")).to_be_visible()
+    begin_full_mock(page)
     page.locator("#choices label.choice").nth(2).click()
     expect(page.get_by_role("alert")).to_contain_text("Not saved")
     expect(page.locator("#choices")).to_have_class(re.compile("is-unsaved"))
@@ -158,12 +194,17 @@ def test_a_save_after_the_deadline_is_refused_on_screen(
     attempt = services.attempt_start_full_mock(
         user=alice, exam=exam, now=started, rng=random.Random(5)
     )
+    # Another question answered in time, so the attempt is scored when it closes (a mock
+    # that ends with no answer at all is recorded as abandoned instead).
+    other = attempt.items.select_related("attempt", "version").get(position=2)
+    services.attempt_answer(item=other, revision=other.revision, choice_ids=other.choice_order[:1])
     log_in(page, live_server.url, "alice")
     page.goto(f"{live_server.url}/attempts/{attempt.pk}/questions/1/")
-    # The server's clock runs out while the page is open (moved here by 31 seconds).
+    # The server's clock runs out while the page is open: moved here by 31 seconds, and
+    # past the grace for answers already in flight too.
+    moved = timedelta(seconds=31 + settings.ANSWER_GRACE_SECONDS)
     Attempt.objects.filter(pk=attempt.pk).update(
-        started_at=started - timedelta(seconds=31),
-        deadline=attempt.deadline - timedelta(seconds=31),
+        started_at=started - moved, deadline=attempt.deadline - moved
     )
     page.locator("#choices label.choice").first.click()
     expect(page.get_by_role("alert")).to_contain_text("Time is up")
@@ -171,3 +212,47 @@ def test_a_save_after_the_deadline_is_refused_on_screen(
     attempt.refresh_from_db()
     assert attempt.status == Attempt.Status.SUBMITTED
     assert attempt.items.get(position=1).selected == []
+
+
+def test_abandoning_a_full_mock_from_the_dashboard_and_the_review_screen(
+    live_server, page: Page, exam, full_bank, alice
+):
+    log_in(page, live_server.url, "alice")
+    begin_full_mock(page)
+    choose(page, 0)
+    page.get_by_role("button", name="Flag for review").click()
+    expect(page.get_by_role("button", name="Flagged for review")).to_be_visible()
+
+    # From the dashboard's in-progress list: the confirmation names what is lost, and
+    # "Keep going" leaves the attempt running.
+    page.get_by_role("link", name="mlsprep").click()
+    in_progress = page.get_by_role("region", name="In progress")
+    in_progress.get_by_role("link", name="Abandon full mock exam").click()
+    expect(page.get_by_role("heading", name="Abandon this full mock exam?")).to_be_visible()
+    expect(page.get_by_text("You will lose your 1 answer and 1 flag")).to_be_visible()
+    page.get_by_role("link", name="Keep going").click()
+    expect(page.get_by_role("heading", name="Question 1 of 65")).to_be_visible()
+    attempt = Attempt.objects.get()
+    assert attempt.status == Attempt.Status.IN_PROGRESS
+
+    # From the review screen, this time confirmed.
+    page.get_by_role("button", name="Review and submit").click()
+    page.get_by_role("link", name="Abandon attempt…").click()
+    expect(page.get_by_role("heading", name="Abandon this full mock exam?")).to_be_visible()
+    page.get_by_role("button", name="Abandon attempt").click()
+    expect(page.get_by_role("heading", name="Welcome, alice")).to_be_visible()
+    expect(page.get_by_text("The full mock exam was abandoned")).to_be_visible()
+    expect(page.get_by_role("region", name="In progress")).to_have_count(0)
+    attempt.refresh_from_db()
+    assert attempt.status == Attempt.Status.ABANDONED and attempt.score_percent is None
+
+    page.goto(live_server.url + "/history/")
+    expect(page.get_by_role("row", name=re.compile(r"Full mock exam"))).to_contain_text(
+        "Abandoned · counts nowhere"
+    )
+    # Its report says so, and a new mock starts from the instructions, not a resume.
+    page.goto(f"{live_server.url}/attempts/{attempt.pk}/report/")
+    expect(page.get_by_role("heading", name="Full mock exam: abandoned")).to_be_visible()
+    page.goto(live_server.url + "/")
+    page.get_by_role("link", name="Start full mock exam").click()
+    expect(page.get_by_role("heading", name="Full mock exam: before you begin")).to_be_visible()

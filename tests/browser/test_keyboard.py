@@ -25,11 +25,27 @@ def tab_to(page: Page, name: str, limit: int = 120) -> None:
     raise AssertionError(f"{name!r} is not reachable with Tab")
 
 
+def press_choice(page: Page, key: str) -> None:
+    """Press a choice key and wait until the page holds the saved answer's new revision
+    (as a candidate waits for "Answer saved"): a move made with the page's older revision
+    would be refused as coming from a stale page."""
+    revision = page.locator('#answer-form input[name="revision"]')
+    before = int(revision.input_value())
+    with page.expect_response(lambda r: r.url.endswith("/answer/") and r.status == 200):
+        page.keyboard.press(key)
+    expect(revision).to_have_value(str(before + 1))
+    expect(page.locator("#save-status")).to_have_text(re.compile("Answer saved"))
+
+
 def test_a_full_mock_with_the_keyboard_only(
     live_server, page: Page, exam, full_bank, alice, screenshot
 ):
     log_in(page, live_server.url, "alice")
     tab_to(page, "Start full mock exam")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Full mock exam: before you begin")).to_be_visible()
+    tab_to(page, "Begin")
     with page.expect_navigation():
         page.keyboard.press("Enter")
 
@@ -39,8 +55,7 @@ def test_a_full_mock_with_the_keyboard_only(
         choose = page.locator(".choose-n")
         picks = int(re.search(r"\d", choose.inner_text()).group()) if choose.count() else 1
         for key in "123"[:picks]:
-            with page.expect_response(lambda r: r.url.endswith("/answer/") and r.status == 200):
-                page.keyboard.press(key)
+            press_choice(page, key)
         if position in (7, 30):
             with page.expect_response(lambda r: r.url.endswith("/flag/")):
                 page.keyboard.press("f")
@@ -74,7 +89,8 @@ def test_a_full_mock_with_the_keyboard_only(
 
 def test_shortcuts_do_not_fire_while_typing(live_server, page: Page, exam, full_bank, alice):
     log_in(page, live_server.url, "alice")
-    page.get_by_role("button", name="Start full mock exam").click()
+    page.get_by_role("link", name="Start full mock exam").click()
+    page.get_by_role("button", name="Begin").click()
     expect(page.get_by_role("heading", name="Question 1 of 65")).to_be_visible()
     # A text field on the page (as a browser extension or future note field would add).
     page.evaluate(

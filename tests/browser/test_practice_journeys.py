@@ -11,6 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from exams import services
+from exams.models import Attempt
 from questions.models import Choice
 from tests.browser.conftest import log_in
 from tests.conftest import fill_bank
@@ -32,7 +33,14 @@ def test_an_immediate_feedback_drill_on_modeling(
     page.get_by_label("Number of questions").fill("5")
     page.get_by_label("After each answer").check()
     page.get_by_role("button", name="Start drill").click()
+    # A timed drill (the default) shows its instructions first; the clock starts on Begin.
+    expect(page.get_by_role("heading", name="Timed drill: before you begin")).to_be_visible()
+    expect(page.get_by_text("The clock has not started")).to_be_visible()
+    assert not Attempt.objects.exists()
+    page.get_by_role("button", name="Begin").click()
     expect(page.get_by_role("heading", name="Question 1 of 5")).to_be_visible()
+    # Five questions at the full exam's pace (170 minutes for 65): about 13 minutes.
+    expect(page.get_by_role("timer")).to_have_text(re.compile(r"^13:0[0-4]$"))
 
     page.locator("#choices label.choice").first.click()
     expect(page.locator("#save-status")).to_have_text(re.compile("Answer saved"))
@@ -54,9 +62,9 @@ def test_an_immediate_feedback_drill_on_modeling(
 
 def test_missed_question_practice_after_a_full_mock(live_server, page: Page, exam, bank, alice):
     attempt = services.attempt_start_full_mock(user=alice, exam=exam, rng=random.Random(1))
-    items = list(attempt.items.select_related("attempt", "question").order_by("position"))
+    items = list(attempt.items.select_related("attempt", "version").order_by("position"))
     for it in items[:3]:  # three wrong answers
-        wrong = Choice.objects.filter(question=it.question, is_correct=False).values_list(
+        wrong = Choice.objects.filter(version=it.version, is_correct=False).values_list(
             "id", flat=True
         )[0]
         services.attempt_answer(item=it, revision=it.revision, choice_ids=[wrong])
@@ -76,9 +84,9 @@ def test_the_progress_chart_after_two_mocks(live_server, page: Page, exam, bank,
         attempt = services.attempt_start_full_mock(
             user=alice, exam=exam, now=now - timedelta(hours=hours), rng=random.Random(hours)
         )
-        for it in attempt.items.select_related("attempt", "question").order_by("position")[:right]:
+        for it in attempt.items.select_related("attempt", "version").order_by("position")[:right]:
             key = list(
-                Choice.objects.filter(question=it.question, is_correct=True).values_list(
+                Choice.objects.filter(version=it.version, is_correct=True).values_list(
                     "id", flat=True
                 )
             )
@@ -98,3 +106,56 @@ def test_the_progress_chart_after_two_mocks(live_server, page: Page, exam, bank,
     expect(table.get_by_role("row")).to_have_count(3)
     expect(table.get_by_role("cell", name="80.0%")).to_be_visible()
     screenshot("progress")
+
+
+def test_a_second_practice_offers_to_resume_or_abandon_the_open_one(
+    live_server, page: Page, exam, bank, alice
+):
+    first = services.attempt_start_drill(
+        user=alice,
+        exam=exam,
+        domain_numbers=[1],
+        count=5,
+        timed=False,
+        feedback=Attempt.Feedback.IMMEDIATE,
+    ).attempt
+    log_in(page, live_server.url, "alice")
+
+    def start_another(*, timed: bool) -> None:
+        page.goto(live_server.url + "/exams/drill/")
+        page.get_by_label("2. Exploratory Data Analysis").check()
+        page.get_by_label("Number of questions").fill("6")
+        page.get_by_label("Timed at the real exam's pace").set_checked(timed)
+        page.get_by_role("button", name="Start drill").click()
+        if timed:
+            expect(
+                page.get_by_role("heading", name="Timed drill: before you begin")
+            ).to_be_visible()
+            page.get_by_role("button", name="Begin").click()
+        expect(page.get_by_role("heading", name="You have a practice attempt open")).to_be_visible()
+        assert Attempt.objects.count() == 1
+
+    # "Resume it" goes back to the open drill and starts nothing.
+    start_another(timed=False)
+    page.get_by_role("link", name="Resume it").click()
+    expect(page).to_have_url(re.compile(rf"/attempts/{first.pk}/questions/1/$"))
+    expect(page.get_by_role("heading", name="Question 1 of 5")).to_be_visible()
+    assert Attempt.objects.get().status == Attempt.Status.IN_PROGRESS
+
+    # "Abandon it and start this one" (a timed drill, Begin already pressed) does both.
+    start_another(timed=True)
+    page.get_by_role("button", name="Abandon it and start this one").click()
+    expect(page.get_by_role("heading", name="Question 1 of 6")).to_be_visible()
+    expect(page.get_by_role("timer")).to_be_visible()
+    first.refresh_from_db()
+    assert first.status == Attempt.Status.ABANDONED
+    second = Attempt.objects.get(status=Attempt.Status.IN_PROGRESS)
+    assert second.mode == Attempt.Mode.DRILL and second.question_count == 6
+    assert second.deadline is not None
+    assert set(second.items.values_list("question__task__domain__number", flat=True)) == {2}
+
+    page.goto(live_server.url + "/history/")
+    rows = page.get_by_role("row", name=re.compile(r"Domain drill"))
+    expect(rows).to_have_count(2)
+    expect(rows.filter(has_text="Abandoned")).to_contain_text("Abandoned · counts nowhere")
+    expect(rows.filter(has_text="In progress")).to_have_count(1)

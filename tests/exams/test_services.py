@@ -259,7 +259,9 @@ class TestAnswering:
     def test_the_guarded_update_refuses_even_a_stale_in_memory_attempt(self, attempt):
         it = item(attempt, 1)  # loaded while in progress
         other = item(attempt, 2)
-        services.attempt_answer(item=other, revision=0, choice_ids=other.choice_order[:1], now=START)
+        services.attempt_answer(
+            item=other, revision=0, choice_ids=other.choice_order[:1], now=START
+        )
         services.attempt_submit(attempt=attempt, now=START + timedelta(minutes=3))
         it.attempt.status = Attempt.Status.IN_PROGRESS  # as a request that read it just before
         with pytest.raises(services.AttemptClosed, match="has been submitted"):

@@ -1,0 +1,22 @@
+"""Error pages for responses that carry no page of their own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+
+
+def error_pages(get_response: Callable[[HttpRequest], HttpResponse]):
+    """A 405 from `require_http_methods` (or any view) has an empty body: give it a page in
+    the site's design with a way back, keeping the status and the Allow header."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        if response.status_code == 405 and not response.content and not request.htmx:
+            response.content = render_to_string("405.html", request=request)
+            response["Content-Type"] = "text/html; charset=utf-8"
+        return response
+
+    return middleware
