@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
@@ -17,6 +18,20 @@ def error_pages(get_response: Callable[[HttpRequest], HttpResponse]):
         if response.status_code == 405 and not response.content and not request.htmx:
             response.content = render_to_string("405.html", request=request)
             response["Content-Type"] = "text/html; charset=utf-8"
+        return response
+
+    return middleware
+
+
+def served_by(get_response: Callable[[HttpRequest], HttpResponse]):
+    """With NODE_NAME set (scripts/cluster sets it per app node), every response names the
+    node that served it in X-Served-By, so a test can see requests spread over nodes."""
+    node = os.environ.get("NODE_NAME", "")
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        if node:
+            response["X-Served-By"] = node
         return response
 
     return middleware
