@@ -23,4 +23,5 @@ urlpatterns = [
     path("attempts/<uuid:attempt_id>/clock/", views.clock, name="clock"),
     path("attempts/<uuid:attempt_id>/submit/", views.submit, name="submit"),
     path("attempts/<uuid:attempt_id>/report/", views.report, name="report"),
+    path("attempts/<uuid:attempt_id>/report.csv", views.report_csv, name="report_csv"),
 ]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import csv
 from collections import Counter
 from uuid import UUID
 
@@ -439,6 +440,7 @@ def report(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
         "items": shown,
         "show": show,
         "filters": REPORT_FILTERS,
+        "print_full": request.GET.get("print") == "full",
     }
     template = "exams/_report_questions.html" if request.htmx else "exams/report.html"
     return render(request, template, context)
@@ -596,3 +598,47 @@ def progress(request: HttpRequest) -> HttpResponse:
         "exams/progress.html",
         {"mocks": mocks, "chart": chart, "domains": domains, "exam": exam},
     )
+
+
+@login_required_page()
+@require_GET
+def report_csv(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
+    """The candidate's own item-by-item results of a finished attempt, as CSV. Letters are
+    the choices as this attempt showed them (A first)."""
+    attempt = _get_attempt_for_user(request, attempt_id)
+    if attempt.is_in_progress:
+        return redirect("exams:question", attempt_id=attempt.pk, position=attempt.current_position)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="mlsprep-{attempt.pk}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            "position",
+            "domain",
+            "task",
+            "question",
+            "version",
+            "your answer",
+            "key",
+            "result",
+            "flagged",
+        ]
+    )
+    for item in selectors.report_items(attempt):
+        letters = {cid: "ABCDEF"[n] for n, cid in enumerate(item.choice_order)}
+        key = {c.id for c in item.version.choices.all() if c.is_correct}
+        result = "correct" if item.is_correct else ("incorrect" if item.selected else "unanswered")
+        writer.writerow(
+            [
+                item.position,
+                item.question.task.domain.number,
+                item.question.task.code,
+                item.question.external_id,
+                item.version.number,
+                "".join(sorted(letters[c] for c in item.selected if c in letters)),
+                "".join(sorted(letters[c] for c in key if c in letters)),
+                result,
+                "yes" if item.flagged else "no",
+            ]
+        )
+    return response
