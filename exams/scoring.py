@@ -144,3 +144,80 @@ def allocate_quotas_capped(
     if remaining:
         raise ValueError(f"the keys can hold {count - remaining} of {count}")
     return quotas
+
+
+# --- readiness with its uncertainty ---------------------------------------------------------
+
+READINESS_CONFIDENCE = 0.95
+READINESS_MIN_QUESTIONS = 40  # overall, before any verdict
+READINESS_MIN_PER_DOMAIN = 5
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A share correct with its interval, all in percent, and the questions behind it."""
+
+    percent: float
+    low: float
+    high: float
+    questions: int
+
+
+def wilson_interval(correct: int, total: int) -> Estimate | None:
+    """Share correct with its Wilson score interval at READINESS_CONFIDENCE (percent).
+
+    None when total is 0. Computed by SciPy (`binomtest(...).proportion_ci(method="wilson")`);
+    the interval is Wilson's (E. B. Wilson, "Probable inference, the law of succession, and
+    statistical inference", JASA 22, 1927), which stays inside 0-100% and behaves well for
+    small samples and shares near 0 or 1, unlike the normal approximation.
+    """
+    if total <= 0:
+        return None
+    from scipy.stats import binomtest  # imported here: only the readiness pages need SciPy
+
+    ci = binomtest(correct, total).proportion_ci(
+        confidence_level=READINESS_CONFIDENCE, method="wilson"
+    )
+    return Estimate(100 * correct / total, 100 * ci.low, 100 * ci.high, total)
+
+
+@dataclass(frozen=True)
+class Readiness:
+    domains: dict[int, Estimate | None]
+    overall: Estimate | None
+    verdict: str  # "ready", "borderline", "not yet" or "not enough data"
+
+
+def readiness(
+    counts: dict[int, tuple[int, int]], weights: dict[int, int], *, pass_mark: float
+) -> Readiness:
+    """Readiness per domain and overall, from (correct, total) per domain number.
+
+    Overall is the blueprint-weighted mean of the domain shares (weights in percent, as the
+    exam weights its domains); its interval is the same weighting of the domain Wilson
+    bounds, a conservative interval for the weighted share. Verdict: "not enough data" under
+    READINESS_MIN_QUESTIONS questions or READINESS_MIN_PER_DOMAIN in any domain; "ready"
+    when the overall lower bound reaches the pass mark; "not yet" when the upper bound is
+    below it; "borderline" otherwise.
+    """
+    domains = {n: wilson_interval(*counts.get(n, (0, 0))) for n in weights}
+    total_questions = sum(t for _, t in counts.values())
+    if any(e is None for e in domains.values()):
+        return Readiness(domains, None, "not enough data")
+    weight_sum = sum(weights.values())
+
+    def weighted(field: str) -> float:
+        return sum(getattr(domains[n], field) * w for n, w in weights.items()) / weight_sum
+
+    overall = Estimate(weighted("percent"), weighted("low"), weighted("high"), total_questions)
+    if total_questions < READINESS_MIN_QUESTIONS or any(
+        e.questions < READINESS_MIN_PER_DOMAIN for e in domains.values()
+    ):
+        verdict = "not enough data"
+    elif overall.low >= pass_mark:
+        verdict = "ready"
+    elif overall.high < pass_mark:
+        verdict = "not yet"
+    else:
+        verdict = "borderline"
+    return Readiness(domains, overall, verdict)

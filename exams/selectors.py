@@ -120,3 +120,29 @@ def running_practice(user) -> Attempt | None:
         mode__in=[Attempt.Mode.DRILL, Attempt.Mode.MISSED],
         status=Attempt.Status.IN_PROGRESS,
     ).first()
+
+
+READINESS_ATTEMPTS = 10  # the latest submitted full mocks and drills that readiness rests on
+
+
+def readiness_counts(*, user, exam: Exam) -> dict[int, tuple[int, int]]:
+    """(correct, total) per domain number over the questions of the user's latest
+    READINESS_ATTEMPTS submitted full mocks and drills (missed-question practice is left
+    out: it is drawn from weak questions on purpose). One query (the latest attempts are a
+    LIMIT subquery), bounded by the cap."""
+    recent = (
+        Attempt.objects.filter(
+            user=user,
+            exam=exam,
+            status=Attempt.Status.SUBMITTED,
+            mode__in=[Attempt.Mode.FULL, Attempt.Mode.DRILL],
+        )
+        .order_by("-submitted_at")
+        .values_list("pk", flat=True)[:READINESS_ATTEMPTS]
+    )
+    rows = (
+        AttemptItem.objects.filter(attempt_id__in=recent)
+        .values("question__task__domain__number")
+        .annotate(total=Count("id"), correct=Count("id", filter=Q(is_correct=True)))
+    )
+    return {r["question__task__domain__number"]: (r["correct"], r["total"]) for r in rows}

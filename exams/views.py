@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.decorators import login_required_page
-from exams import selectors, services
+from exams import scoring, selectors, services
 from exams.charts import progress_chart
 from exams.forms import DomainDrillForm, DrillForm, MissedPracticeForm
 from exams.models import Attempt, AttemptItem
@@ -94,10 +94,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if exam is not None:
         recent = selectors.full_mock_history(user=request.user, exam=exam, limit=READINESS_MOCKS)
         readiness = selectors.domain_readiness(recent)
-        missed = Counter(selectors.missed_pool(user_id=request.user.pk, exam_id=exam.pk).values())
         domains = selectors.bank_size_by_domain(exam)
+        estimate = _readiness(request.user, exam, domains)
+        missed = Counter(selectors.missed_pool(user_id=request.user.pk, exam_id=exam.pk).values())
         for d in domains:
             d.readiness = readiness.get(d.number)
+            d.estimate = estimate.domains.get(d.number)
             d.missed = missed.get(d.number, 0)
         context.update(
             {
@@ -106,9 +108,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "domains": domains,
                 "missed_total": sum(missed.values()),
                 "pass_mark": exam.pass_mark_percent,
+                "estimate": estimate,
             }
         )
     return render(request, "exams/dashboard.html", context)
+
+
+def _readiness(user, exam, domains) -> scoring.Readiness:
+    weights = {d.number: d.weight_percent for d in domains}
+    counts = selectors.readiness_counts(user=user, exam=exam)
+    return scoring.readiness(counts, weights, pass_mark=exam.pass_mark_percent)
 
 
 @login_required_page()
@@ -593,11 +602,18 @@ def progress(request: HttpRequest) -> HttpResponse:
     mocks = selectors.full_mock_history(user=request.user, exam=exam) if exam else []
     domains = list(exam.domains.order_by("number")) if exam else []
     chart = progress_chart(mocks, domains, pass_mark=exam.pass_mark_percent if exam else 0)
-    return render(
-        request,
-        "exams/progress.html",
-        {"mocks": mocks, "chart": chart, "domains": domains, "exam": exam},
-    )
+    estimate = _readiness(request.user, exam, domains) if exam else None
+    if estimate:
+        for d in domains:
+            d.estimate = estimate.domains.get(d.number)
+    context = {
+        "mocks": mocks,
+        "chart": chart,
+        "domains": domains,
+        "exam": exam,
+        "estimate": estimate,
+    }
+    return render(request, "exams/progress.html", context)
 
 
 @login_required_page()

@@ -239,10 +239,11 @@ class TestHistoryProgressDashboard:
         [
             # session, user, attempts to expire, page count, the page of attempts
             ("exams:history", 5),
-            # session, user, attempts to expire, exam, full mocks, domains
-            ("exams:progress", 6),
-            # session, user, attempts to expire, exam, in progress, last mocks, missed pool, bank
-            ("exams:dashboard", 8),
+            # session, user, attempts to expire, exam, full mocks, domains, readiness counts
+            ("exams:progress", 7),
+            # session, user, attempts to expire, exam, in progress, last mocks, bank,
+            # readiness counts, missed pool
+            ("exams:dashboard", 9),
         ],
     )
     def test_pages_take_the_same_queries_whatever_the_number_of_attempts(
