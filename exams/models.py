@@ -137,6 +137,9 @@ class AttemptItem(models.Model):
     choice_order = models.JSONField(help_text="Choice ids in the order this attempt shows them.")
     selected = models.JSONField(default=list, blank=True, help_text="Selected choice ids.")
     flagged = models.BooleanField(default=False)
+    struck = models.JSONField(
+        default=list, blank=True, help_text="Choice ids struck out as eliminated (never an answer)."
+    )
     # Bumped by every stored change of `selected`: a save must name the revision its page
     # was drawn from, so a stale page can never overwrite a newer answer.
     revision = models.PositiveIntegerField(default=0)

@@ -521,6 +521,25 @@ def attempt_flag(*, item: AttemptItem, flagged: bool, now: datetime | None = Non
     return item
 
 
+def attempt_strike(
+    *, item: AttemptItem, choice_id: int, struck: bool, now: datetime | None = None
+) -> AttemptItem:
+    """Strike a choice out as eliminated, or restore it: a reading aid kept with the attempt
+    (so it survives a reload and another device), never counted as an answer.
+
+    Raises AnswerRefused for a choice of another question, AttemptClosed after the end."""
+    now = now or timezone.now()
+    _ensure_open(item.attempt, now)
+    if choice_id not in item.choice_order:
+        raise AnswerRefused(MSG_UNKNOWN_CHOICE)
+    current = set(item.struck) | {choice_id} if struck else set(item.struck) - {choice_id}
+    struck_ids = [c for c in item.choice_order if c in current]
+    if not _open_items(item, now).update(struck=struck_ids):
+        raise _closed_after_race(item, now)
+    item.struck = struck_ids
+    return item
+
+
 def attempt_reveal(*, item: AttemptItem, now: datetime | None = None) -> AttemptItem:
     """Immediate feedback: score this answer now, show the key, and lock the answer."""
     now = now or timezone.now()

@@ -18,6 +18,9 @@ urlpatterns = [
         "attempts/<uuid:attempt_id>/questions/<int:position>/answer/", views.answer, name="answer"
     ),
     path("attempts/<uuid:attempt_id>/questions/<int:position>/flag/", views.flag, name="flag"),
+    path(
+        "attempts/<uuid:attempt_id>/questions/<int:position>/strike/", views.strike, name="strike"
+    ),
     path("attempts/<uuid:attempt_id>/review/", views.review, name="review"),
     path("attempts/<uuid:attempt_id>/abandon/", views.abandon, name="abandon"),
     path("attempts/<uuid:attempt_id>/clock/", views.clock, name="clock"),

@@ -226,9 +226,43 @@ def _total_seconds(attempt: Attempt) -> int | None:
     )
 
 
-def _question_context(attempt: Attempt, item: AttemptItem) -> dict:
+WALKS = {"flagged": "flagged", "unanswered": "unanswered", "all": "all"}
+WALK_LABELS = {
+    "flagged": "flagged questions",
+    "unanswered": "unanswered questions",
+    "all": "all questions",
+}
+
+
+def _walk(request: HttpRequest) -> str:
+    value = request.GET.get("walk") or request.POST.get("walk") or ""
+    return value if value in WALKS else ""
+
+
+def _walk_neighbours(
+    nav: list[dict], position: int, walk: str
+) -> tuple[int | None, int | None, list[int]]:
+    """(previous, next, positions) of a review walk: the exam interface's "review flagged",
+    "review unanswered" and "review all" step through only those questions, in order."""
+    if walk == "flagged":
+        positions = [n["position"] for n in nav if n["flagged"]]
+    elif walk == "unanswered":
+        positions = [n["position"] for n in nav if not n["answered"] or n["position"] == position]
+    else:
+        positions = [n["position"] for n in nav]
+    previous = max((p for p in positions if p < position), default=None)
+    following = min((p for p in positions if p > position), default=None)
+    return previous, following, positions
+
+
+def _question_context(attempt: Attempt, item: AttemptItem, walk: str = "") -> dict:
     now = timezone.now()
     nav = selectors.navigator(attempt)
+    previous = item.position - 1 if item.position > 1 else None
+    following = item.position + 1 if item.position < attempt.question_count else None
+    walk_positions: list[int] = []
+    if walk:
+        previous, following, walk_positions = _walk_neighbours(nav, item.position, walk)
     return {
         "attempt": attempt,
         "item": item,
@@ -241,8 +275,15 @@ def _question_context(attempt: Attempt, item: AttemptItem) -> dict:
         "seconds_left": attempt.seconds_left(now),
         "total_seconds": _total_seconds(attempt),
         "grace_seconds": settings.ANSWER_GRACE_SECONDS,
-        "previous": item.position - 1 if item.position > 1 else None,
-        "next": item.position + 1 if item.position < attempt.question_count else None,
+        "previous": previous,
+        "next": following,
+        "walk": walk,
+        "walk_label": WALK_LABELS.get(walk, ""),
+        "walk_index": walk_positions.index(item.position) + 1
+        if item.position in walk_positions
+        else None,
+        "walk_total": len(walk_positions),
+        "struck": set(item.struck),
     }
 
 
@@ -257,7 +298,7 @@ def question(request: HttpRequest, attempt_id: UUID, position: int) -> HttpRespo
     )
     item.attempt = attempt
     services.attempt_goto(attempt=attempt, position=position)
-    context = _question_context(attempt, item)
+    context = _question_context(attempt, item, _walk(request))
     if item.revealed:
         # Immediate feedback was asked for and this answer is locked: show the key.
         context["correct_ids"] = {c.id for c in context["choices"] if c.is_correct}
@@ -285,14 +326,21 @@ def _revision(request: HttpRequest) -> int:
         return -1
 
 
-def _after_answer_url(attempt_id: UUID, position: int, go: str, count: int) -> tuple[str, dict]:
-    if go == "next" and position < count:
-        return "exams:question", {"attempt_id": attempt_id, "position": position + 1}
-    if go == "previous" and position > 1:
-        return "exams:question", {"attempt_id": attempt_id, "position": position - 1}
-    if go == "review":
-        return "exams:review", {"attempt_id": attempt_id}
-    return "exams:question", {"attempt_id": attempt_id, "position": position}
+def _after_answer_url(item: AttemptItem, go: str, walk: str) -> str:
+    """Where the form's navigation goes: the next or previous question (of the review walk,
+    when there is one), the review screen, or back to the same question."""
+    attempt, position = item.attempt, item.position
+    previous = position - 1 if position > 1 else None
+    following = position + 1 if position < attempt.question_count else None
+    if walk and go in ("next", "previous"):
+        previous, following, _ = _walk_neighbours(selectors.navigator(attempt), position, walk)
+    target = {"next": following, "previous": previous}.get(go, position)
+    if go == "review" or (target is None and walk):
+        return reverse("exams:review", kwargs={"attempt_id": attempt.pk})
+    url = reverse(
+        "exams:question", kwargs={"attempt_id": attempt.pk, "position": target or position}
+    )
+    return f"{url}?walk={walk}" if walk else url
 
 
 def _back_to_question(request: HttpRequest, attempt_id: UUID, position: int) -> str:
@@ -350,8 +398,7 @@ def answer(request: HttpRequest, attempt_id: UUID, position: int) -> HttpRespons
             "attempt": item.attempt,
         }
         return _with_clock(render(request, "exams/_answer_saved.html", context), item.attempt)
-    name, kwargs = _after_answer_url(attempt_id, position, go, item.attempt.question_count)
-    return redirect(name, **kwargs)
+    return redirect(_after_answer_url(item, go, _walk(request)))
 
 
 @login_required_page(return_to=_back_to_question)
@@ -367,6 +414,39 @@ def flag(request: HttpRequest, attempt_id: UUID, position: int) -> HttpResponse:
         context = {"item": item, "cell": _cell(item), "attempt": item.attempt, "oob": True}
         return _with_clock(render(request, "exams/_flag.html", context), item.attempt)
     return redirect("exams:question", attempt_id=attempt_id, position=position)
+
+
+@login_required_page(return_to=_back_to_question)
+@require_POST
+def strike(request: HttpRequest, attempt_id: UUID, position: int) -> HttpResponse:
+    """Strike a choice out (or restore it): `strike` is the choice's shown position, `on`
+    is 1 to strike and 0 to restore. htmx gets the choices back; a plain post returns to
+    the question."""
+    item = _get_item_for_user(request, attempt_id, position)
+    try:
+        (choice_id,) = _positions([request.POST.get("strike", "")], item)
+        services.attempt_strike(
+            item=item, choice_id=choice_id, struck=request.POST.get("on") == "1"
+        )
+    except services.AttemptClosed as exc:
+        return _attempt_closed(request, item.attempt, exc)
+    except (services.AnswerRefused, ValueError):
+        if request.htmx:
+            return HttpResponse(services.MSG_UNKNOWN_CHOICE, status=400)
+        messages.error(request, services.MSG_UNKNOWN_CHOICE)
+    if request.htmx:
+        context = {
+            "item": item,
+            "attempt": item.attempt,
+            "question": item.version,
+            "choices": selectors.item_choices(item),
+            "selected": set(item.selected),
+            "struck": set(item.struck),
+        }
+        return _with_clock(render(request, "exams/_choices.html", context), item.attempt)
+    url = reverse("exams:question", kwargs={"attempt_id": attempt_id, "position": position})
+    walk = _walk(request)
+    return redirect(f"{url}?walk={walk}" if walk else url)
 
 
 @login_required_page()
@@ -394,6 +474,8 @@ def review(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
         "answered_count": sum(1 for n in nav if n["answered"]),
         "unanswered_count": sum(1 for n in nav if not n["answered"]),
         "flagged_count": sum(1 for n in nav if n["flagged"]),
+        "first_flagged": next((n["position"] for n in nav if n["flagged"]), None),
+        "first_unanswered": next((n["position"] for n in nav if not n["answered"]), None),
         "seconds_left": attempt.seconds_left(timezone.now()),
         "total_seconds": _total_seconds(attempt),
         "grace_seconds": settings.ANSWER_GRACE_SECONDS,
