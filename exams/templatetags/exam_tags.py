@@ -1,8 +1,7 @@
-import re
-
+import nh3
 from django import template
-from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
+from markdown_it import MarkdownIt
 
 register = template.Library()
 
@@ -47,11 +46,27 @@ def drawn_positions(item) -> str:
     return ",".join(str(p) for p, cid in enumerate(item.choice_order, start=1) if cid in chosen)
 
 
-@register.filter(needs_autoescape=True)
-def prose(text: str, autoescape: bool = True) -> str:
-    """Question text as paragraphs: a blank line starts a new paragraph, and the hard line
-    breaks of a question file's wrapped lines become spaces, so text reflows at any width
-    (Django's `linebreaks` would keep them as <br>)."""
-    escape = conditional_escape if autoescape else (lambda s: s)
-    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", str(text or "").strip())]
-    return mark_safe("".join(f"<p>{escape(p)}</p>" for p in paragraphs if p))
+# Question text may use a small Markdown subset: paragraphs (a blank line), `code` spans,
+# *emphasis* / **strong**, and bullet or numbered lists. A single newline is a space, so
+# text wrapped in a question file reflows at any width. Raw HTML is never passed through:
+# markdown-it escapes it, and nh3 (ammonia) then keeps only the tags of the subset, with no
+# attributes, as a second line of defence.
+_MARKDOWN = MarkdownIt("zero", {"html": False, "linkify": False, "typographer": False}).enable(
+    ["emphasis", "backticks", "list", "escape"]
+)
+_BLOCK_TAGS = {"p", "em", "strong", "code", "ul", "ol", "li"}
+_INLINE_TAGS = {"em", "strong", "code"}
+
+
+@register.filter(is_safe=True)
+def markdown(text: str) -> str:
+    """Question prose (stem, explanation) as sanitised HTML paragraphs and lists."""
+    html = _MARKDOWN.render(str(text or ""))
+    return mark_safe(nh3.clean(html, tags=_BLOCK_TAGS, attributes={}, link_rel=None))
+
+
+@register.filter(is_safe=True)
+def markdown_inline(text: str) -> str:
+    """A choice or rationale: the same subset without block elements."""
+    html = _MARKDOWN.renderInline(" ".join(str(text or "").split()))
+    return mark_safe(nh3.clean(html, tags=_INLINE_TAGS, attributes={}, link_rel=None))
