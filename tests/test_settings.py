@@ -33,9 +33,32 @@ def run(env: dict[str, str], code: str = PROBE) -> subprocess.CompletedProcess:
 
 
 def test_a_secret_key_is_required_when_debug_is_off(tmp_path):
-    result = run({"DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"})
+    result = run(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+            "SECRET_KEY_FILE": str(tmp_path / "no-such-key"),
+        }
+    )
     assert result.returncode != 0
     assert "SECRET_KEY is required when DEBUG is off" in result.stderr
+
+
+def test_the_installation_key_file_is_read_when_secret_key_is_unset(tmp_path):
+    """scripts/run keeps its generated key in var/secret_key; manage.py finds it there."""
+    key = tmp_path / "secret_key"
+    key.write_text("k" * 50 + "\n")
+    code = "from django.conf import settings; print(settings.SECRET_KEY)"
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3", "SECRET_KEY_FILE": str(key)}
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, **env, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.stdout.strip() == "k" * 50, result.stderr
 
 
 def test_a_bad_boolean_is_a_clear_error(tmp_path):
