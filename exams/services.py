@@ -503,6 +503,10 @@ def attempt_answer(
         if fresh.revision != revision:
             item.selected, item.revision = fresh.selected, fresh.revision
             item.answered_at, item.revealed = fresh.answered_at, fresh.revealed
+            if set(fresh.selected) == wanted:
+                # Already stored (its own save arrived first, e.g. Next pressed while the
+                # htmx save was in flight): nothing would be overwritten, so it stands.
+                return item
             raise StaleAnswer(item)
         if fresh.revealed:
             raise AnswerRefused(MSG_LOCKED)

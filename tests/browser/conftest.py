@@ -60,3 +60,26 @@ def serious_violations(page: Page) -> list[str]:
 def horizontal_overflow(page: Page) -> int:
     """How many pixels the page is wider than the window (0: no sideways scrolling)."""
     return page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations(request):
+    """Any Content-Security-Policy violation on a test's page fails the test: the site runs
+    under a strict policy (no inline script or style), and the browser is the judge."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    page: Page = request.getfixturevalue("page")
+    violations: list[str] = []
+
+    def on_console(message) -> None:
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            violations.append(message.text)
+
+    page.on("console", on_console)
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', e => "
+        "console.error('Content Security Policy violation: ' + e.violatedDirective + ' ' + e.blockedURI));"
+    )
+    yield
+    assert violations == [], violations

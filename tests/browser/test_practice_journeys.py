@@ -102,7 +102,7 @@ def test_the_progress_chart_after_two_mocks(live_server, page: Page, exam, bank,
     chart = page.get_by_role("img", name="Score per full mock exam")
     expect(chart).to_be_visible()
     expect(chart.locator("polyline")).to_have_count(5)
-    table = page.get_by_role("table")
+    table = page.get_by_role("region", name="The same figures as a table").get_by_role("table")
     expect(table.get_by_role("row")).to_have_count(3)
     expect(table.get_by_role("cell", name="80.0%")).to_be_visible()
     screenshot("progress")

@@ -85,7 +85,10 @@ class TestDashboardAndStart:
         assert "Start full mock exam" in html
         # domain, weight, readiness (no mock yet), missed, bank size
         assert re.search(
-            r"3\. Modeling</th><td>36%</td>\s*<td>—</td>\s*<td>—</td>\s*<td>0</td><td>23</td>", html
+            r'3\. Modeling</th><td data-label="Weight">36%</td>\s*<td data-label="Readiness">—</td>'
+            r'\s*<td data-label="Estimate">—</td>\s*<td data-label="Missed">0</td>'
+            r'<td data-label="Bank">23</td>',
+            html,
         )
 
     def test_starting_opens_question_1(self, alice_client, full_bank):
