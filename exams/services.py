@@ -232,7 +232,7 @@ def attempt_start_full_mock(
     now = now or timezone.now()
     rng = rng or random.Random()
     attempts_expire_due(user_id=user.pk, now=now)
-    running = _running_full_mock(user)
+    running = selectors.running_full_mock(user)
     if running is not None:
         raise AttemptInProgress(running)
     domains = list(exam.domains.order_by("number"))
@@ -261,7 +261,7 @@ def attempt_start_full_mock(
         )
     except IntegrityError:
         # Another request started one between our check and our insert.
-        running = _running_full_mock(user)
+        running = selectors.running_full_mock(user)
         if running is None:
             raise
         raise AttemptInProgress(running) from None
@@ -276,20 +276,6 @@ def running_mock_question_ids(user_id: int) -> set[int]:
             attempt__status=Attempt.Status.IN_PROGRESS,
         ).values_list("question_id", flat=True)
     )
-
-
-def _running_practice(user) -> Attempt | None:
-    return Attempt.objects.filter(
-        user=user,
-        mode__in=[Attempt.Mode.DRILL, Attempt.Mode.MISSED],
-        status=Attempt.Status.IN_PROGRESS,
-    ).first()
-
-
-def _running_full_mock(user) -> Attempt | None:
-    return Attempt.objects.filter(
-        user=user, mode=Attempt.Mode.FULL, status=Attempt.Status.IN_PROGRESS
-    ).first()
 
 
 @dataclass(frozen=True)
@@ -315,7 +301,7 @@ def _start_practice(
     now = now or timezone.now()
     rng = rng or random.Random()
     attempts_expire_due(user_id=user.pk, now=now)
-    running = _running_practice(user)
+    running = selectors.running_practice(user)
     if running is not None:
         raise PracticeInProgress(running)
     # A running full mock's questions stay secret: practice never shows or reveals them.
@@ -348,7 +334,7 @@ def _start_practice(
         )
     except IntegrityError:
         # Another start won the race (the database allows one open practice attempt).
-        running = _running_practice(user)
+        running = selectors.running_practice(user)
         if running is None:
             raise
         raise PracticeInProgress(running) from None

@@ -549,19 +549,21 @@ def _repost(request: HttpRequest) -> list[tuple[str, str]]:
     ]
 
 
-def _start_or_confirm(request: HttpRequest, start) -> HttpResponse | services.PracticeStart:
-    """Run `start()` (a practice start), first abandoning the open practice attempt when
-    the candidate chose "abandon it and start this one". When another practice attempt is
-    open, the candidate is offered resume or abandon-and-start instead."""
+def _start_or_confirm(request: HttpRequest, start) -> HttpResponse:
+    """Run `start()` (a practice start) and open the new attempt, first abandoning the open
+    practice attempt when the candidate chose "abandon it and start this one". When another
+    practice attempt is open, the candidate is offered resume or abandon-and-start instead.
+    ExamError from `start()` propagates, for the caller to show its way."""
     if request.POST.get("abandon_open") == "1":
         running = selectors.running_practice(request.user)
         if running is not None:
             services.attempt_abandon(attempt=running)
     try:
-        return start()
+        started = start()
     except services.PracticeInProgress as exc:
         context = {"running": exc.attempt, "action": request.path, "repost": _repost(request)}
         return render(request, "exams/practice_in_progress.html", context, status=409)
+    return _practice_started(request, started)
 
 
 @login_required_page()
@@ -583,7 +585,7 @@ def drill(request: HttpRequest) -> HttpResponse:
             context |= {"action": request.path, "repost": _repost(request)}
             return render(request, "exams/instructions.html", context)
         try:
-            outcome = _start_or_confirm(
+            return _start_or_confirm(
                 request,
                 lambda: services.attempt_start_drill(
                     user=request.user,
@@ -597,10 +599,6 @@ def drill(request: HttpRequest) -> HttpResponse:
             )
         except services.ExamError as exc:
             form.add_error(None, exc.message)
-        else:
-            if isinstance(outcome, HttpResponse):
-                return outcome
-            return _practice_started(request, outcome)
     return render(request, "exams/drill.html", {"form": form, "exam": exam})
 
 
@@ -616,7 +614,7 @@ def start_domain_drill(request: HttpRequest) -> HttpResponse:
         messages.error(request, services.MSG_UNKNOWN_DOMAIN)
         return redirect("exams:drill")
     try:
-        outcome = _start_or_confirm(
+        return _start_or_confirm(
             request,
             lambda: services.attempt_start_drill(
                 user=request.user,
@@ -630,9 +628,6 @@ def start_domain_drill(request: HttpRequest) -> HttpResponse:
     except services.ExamError as exc:
         messages.error(request, exc.message)
         return redirect("exams:drill")
-    if isinstance(outcome, HttpResponse):
-        return outcome
-    return _practice_started(request, outcome)
 
 
 @login_required_page()
@@ -647,16 +642,13 @@ def start_missed(request: HttpRequest) -> HttpResponse:
         return redirect("exams:dashboard")
     count = form.cleaned_data["count"] or ONE_CLICK_DRILL_QUESTIONS
     try:
-        outcome = _start_or_confirm(
+        return _start_or_confirm(
             request,
             lambda: services.attempt_start_missed(user=request.user, exam=exam, count=count),
         )
     except services.ExamError as exc:
         messages.error(request, exc.message)
         return redirect("exams:dashboard")
-    if isinstance(outcome, HttpResponse):
-        return outcome
-    return _practice_started(request, outcome)
 
 
 def _practice_started(request: HttpRequest, started: services.PracticeStart) -> HttpResponse:

@@ -61,14 +61,10 @@ def entry(qid: str, choices=CHOICES, stem: str = STEM) -> str:
     return ENTRY.format(qid=qid, stem=stem, choices=lines)
 
 
-@pytest.fixture
-def one_question_attempt(tmp_path, alice, exam):
-    """A drill holding the file's question, answered correctly."""
-    path = write(tmp_path, "bank.yaml", [entry("v-kinesis-001")])
-    bank_load(paths=[path])
-    question = Question.objects.get(external_id="v-kinesis-001")
-    attempt = exam_services._create_attempt(
-        user=alice,
+def drill_of(user, exam, question: Question) -> Attempt:
+    """An untimed drill holding just this question."""
+    return exam_services._create_attempt(
+        user=user,
         exam=exam,
         mode=Attempt.Mode.DRILL,
         question_ids=[question.pk],
@@ -77,6 +73,14 @@ def one_question_attempt(tmp_path, alice, exam):
         now=exam_services.timezone.now(),
         rng=random.Random(3),
     )
+
+
+@pytest.fixture
+def one_question_attempt(tmp_path, alice, exam):
+    """A drill holding the file's question, answered correctly."""
+    path = write(tmp_path, "bank.yaml", [entry("v-kinesis-001")])
+    bank_load(paths=[path])
+    attempt = drill_of(alice, exam, Question.objects.get(external_id="v-kinesis-001"))
     item = AttemptItem.objects.select_related("attempt", "version").get(attempt=attempt)
     key = [c.pk for c in item.version.choices.all() if c.is_correct]
     exam_services.attempt_answer(item=item, choice_ids=key, revision=0)
@@ -289,16 +293,7 @@ class TestTheShippedBank:
         assert (
             "what-is-this-service.html" in (tmp_path / "out" / "mls-c01-domain-1.yaml").read_text()
         )
-        attempt = exam_services._create_attempt(
-            user=alice,
-            exam=exam,
-            mode=Attempt.Mode.DRILL,
-            question_ids=[question.pk],
-            minutes=None,
-            feedback=Attempt.Feedback.AT_END,
-            now=exam_services.timezone.now(),
-            rng=random.Random(1),
-        )
+        attempt = drill_of(alice, exam, question)
         exam_services.attempt_submit(attempt=attempt)
         assert "what-is-this-service.html" in report_html(alice_client, attempt)
 
