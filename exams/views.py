@@ -226,7 +226,7 @@ def _total_seconds(attempt: Attempt) -> int | None:
     )
 
 
-WALKS = {"flagged": "flagged", "unanswered": "unanswered", "all": "all"}
+WALKS = ("flagged", "unanswered", "all")
 WALK_LABELS = {
     "flagged": "flagged questions",
     "unanswered": "unanswered questions",

@@ -117,7 +117,16 @@ class Candidate:
         )
 
     def run(self, arrive_after: float) -> None:
+        try:
+            self.take_mock(arrive_after)
+        except Exception as exc:  # any surprise is counted and reported, never silent
+            self.errors.append(f"candidate {self.username} stopped: {exc!r}")
+
+    def take_mock(self, arrive_after: float) -> None:
         time.sleep(arrive_after)
+        if not any(c.name == "sessionid" for c in self.jar):
+            self.errors.append(f"candidate {self.username} is not logged in")
+            return
         try:
             _page, url = self.request("start", "/exams/full-mock/", {"begin": "1"})
         except RequestFailed:
