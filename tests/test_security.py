@@ -8,6 +8,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -22,7 +23,7 @@ from django.utils import timezone
 
 from exams import services
 from exams.models import AttemptItem
-from tests.conftest import fill_bank
+from tests.conftest import ROOT, fill_bank
 from tests.factories import UserFactory
 
 PASSWORD = "correct horse battery staple"
@@ -193,7 +194,8 @@ class TestHeaders:
         }
         env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests only
         result = subprocess.run(
-            [".venv/bin/python", "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+            [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+            cwd=ROOT,
             capture_output=True,
             text=True,
             env=env,
