@@ -428,6 +428,7 @@ def _bank_upsert(questions: list[tuple[str, str, dict]], *, prefer_files: bool) 
         )
     }
     tag_ids = _ensure_tags({t for _, _, d in questions for t in d["tags"]})
+    tag_links: dict[int, list[int]] = {}  # question id → tag ids, written at the end
 
     for exam, path, data in questions:
         digest = entry_digest(data)
@@ -449,7 +450,7 @@ def _bank_upsert(questions: list[tuple[str, str, dict]], *, prefer_files: bool) 
                 source=QuestionVersion.Source.FILE,
                 summary="first version",
             )
-            question.tags.set([tag_ids[t] for t in data["tags"]])
+            tag_links[question.pk] = [tag_ids[t] for t in data["tags"]]
             result.created += 1
             continue
         if (
@@ -498,8 +499,21 @@ def _bank_upsert(questions: list[tuple[str, str, dict]], *, prefer_files: bool) 
             edited_in_admin=False,
             updated_at=timezone.now(),
         )
-        question.tags.set([tag_ids[t] for t in data["tags"]])
+        tag_links[question.pk] = [tag_ids[t] for t in data["tags"]]
+    _replace_tags(tag_links)
     return result
+
+
+def _replace_tags(tag_links: dict[int, list[int]]) -> None:
+    """Set the tags of many questions in two queries (per-question `tags.set` costs a
+    query or three each, which a whole-bank load cannot afford)."""
+    through = Question.tags.through
+    through.objects.filter(question_id__in=list(tag_links)).delete()
+    through.objects.bulk_create(
+        through(question_id=question_id, tag_id=tag_id)
+        for question_id, tags in tag_links.items()
+        for tag_id in tags
+    )
 
 
 def _ensure_tags(names: set[str]) -> dict[str, int]:
