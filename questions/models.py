@@ -208,7 +208,9 @@ class Choice(models.Model):
     rationale = models.TextField(blank=True)
 
     class Meta:
-        ordering = ["version", "position"]
+        # By the raw id: ordering by "version" would join every version and question just
+        # to sort by their own orderings.
+        ordering = ["version_id", "position"]
         constraints = [
             models.UniqueConstraint(
                 fields=["version", "position"], name="choice_position_unique_per_version"

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -356,9 +356,22 @@ def bank_load(
         result = _bank_upsert(questions, prefer_files=prefer_files)
         if retire_missing:
             _retire_missing(result, paths, questions, allow_mass_retire=allow_mass_retire)
+        if result.created or result.new_versions:
+            _refresh_statistics()
         if dry_run:
             transaction.set_rollback(True)
     return result
+
+
+def _refresh_statistics() -> None:
+    """ANALYZE the bank's tables after a load changed them, so the planner (SQLite or
+    PostgreSQL) knows their sizes: without statistics, a freshly filled bank can get
+    nested-loop plans that scan it once per row."""
+    tables = [m._meta.db_table for m in (Question, QuestionVersion, Choice, Tag)]
+    tables.append(Question.tags.through._meta.db_table)
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
 def _source_path(path: str) -> str:
