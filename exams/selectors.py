@@ -114,6 +114,17 @@ def running_full_mock(user) -> Attempt | None:
     ).first()
 
 
+def running_mock_question_ids(user_id: int) -> set[int]:
+    """Question ids of the user's full mock in progress (empty when none), one query."""
+    return set(
+        AttemptItem.objects.filter(
+            attempt__user_id=user_id,
+            attempt__mode=Attempt.Mode.FULL,
+            attempt__status=Attempt.Status.IN_PROGRESS,
+        ).values_list("question_id", flat=True)
+    )
+
+
 def running_practice(user) -> Attempt | None:
     return Attempt.objects.filter(
         user=user,

@@ -267,17 +267,6 @@ def attempt_start_full_mock(
         raise AttemptInProgress(running) from None
 
 
-def running_mock_question_ids(user_id: int) -> set[int]:
-    """Question ids of the user's full mock in progress (empty when none), one query."""
-    return set(
-        AttemptItem.objects.filter(
-            attempt__user_id=user_id,
-            attempt__mode=Attempt.Mode.FULL,
-            attempt__status=Attempt.Status.IN_PROGRESS,
-        ).values_list("question_id", flat=True)
-    )
-
-
 @dataclass(frozen=True)
 class PracticeStart:
     attempt: Attempt
@@ -306,7 +295,7 @@ def _start_practice(
         raise PracticeInProgress(running)
     # A running full mock's questions stay secret: practice never shows or reveals them.
     pool = candidate_pool(
-        domains=domains, candidates=candidates, exclude=running_mock_question_ids(user.pk)
+        domains=domains, candidates=candidates, exclude=selectors.running_mock_question_ids(user.pk)
     )
     held = sum(len(ids) for ids in pool.values())
     if held == 0:
@@ -522,7 +511,7 @@ def attempt_strike(
     _ensure_open(item.attempt, now)
     if choice_id not in item.choice_order:
         raise AnswerRefused(MSG_UNKNOWN_CHOICE)
-    current = set(item.struck) | {choice_id} if struck else set(item.struck) - {choice_id}
+    current = (set(item.struck) | {choice_id}) if struck else (set(item.struck) - {choice_id})
     struck_ids = [c for c in item.choice_order if c in current]
     if not _open_items(item, now).update(struck=struck_ids):
         raise _closed_after_race(item, now)
@@ -540,7 +529,7 @@ def attempt_reveal(*, item: AttemptItem, now: datetime | None = None) -> Attempt
         return item
     if not item.selected:
         raise AnswerRefused(MSG_REVEAL_UNANSWERED)
-    if item.question_id in running_mock_question_ids(item.attempt.user_id):
+    if item.question_id in selectors.running_mock_question_ids(item.attempt.user_id):
         raise AnswerRefused(MSG_IN_RUNNING_MOCK)
     correct = Choice.objects.filter(version_id=item.version_id, is_correct=True).values_list(
         "id", flat=True
