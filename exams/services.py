@@ -248,23 +248,31 @@ def attempt_start_full_mock(
     if short:
         raise BankShortfall(MSG_SHORTFALL.format(details="; ".join(short)))
     question_ids = draw_questions(user_id=user.pk, pool=pool, quotas=quotas, rng=rng)
+    return _create_unless_running(
+        running=selectors.running_full_mock,
+        in_progress=AttemptInProgress,
+        user=user,
+        exam=exam,
+        mode=Attempt.Mode.FULL,
+        question_ids=question_ids,
+        minutes=exam.minutes,
+        feedback=Attempt.Feedback.AT_END,
+        now=now,
+        rng=rng,
+    )
+
+
+def _create_unless_running(*, running, in_progress: type[ExamError], **attempt) -> Attempt:
+    """`_create_attempt(**attempt)`; when another request started one between our check and
+    our insert (the database allows one open attempt of the kind), raise `in_progress`
+    carrying the attempt that `running(user)` finds."""
     try:
-        return _create_attempt(
-            user=user,
-            exam=exam,
-            mode=Attempt.Mode.FULL,
-            question_ids=question_ids,
-            minutes=exam.minutes,
-            feedback=Attempt.Feedback.AT_END,
-            now=now,
-            rng=rng,
-        )
+        return _create_attempt(**attempt)
     except IntegrityError:
-        # Another request started one between our check and our insert.
-        running = selectors.running_full_mock(user)
-        if running is None:
+        existing = running(attempt["user"])
+        if existing is None:
             raise
-        raise AttemptInProgress(running) from None
+        raise in_progress(existing) from None
 
 
 @dataclass(frozen=True)
@@ -308,26 +316,25 @@ def _start_practice(
         count, {d: d.weight_percent for d in domains}, {d: len(pool[d.id]) for d in domains}
     )
     question_ids = draw_questions(user_id=user.pk, pool=pool, quotas=quotas, rng=rng)
-    # A drill runs at the full exam's pace: its minutes per question.
-    minutes = exam.minutes * count / exam.question_count if timed else None
-    try:
-        attempt = _create_attempt(
-            user=user,
-            exam=exam,
-            mode=mode,
-            question_ids=question_ids,
-            minutes=minutes,
-            feedback=feedback,
-            now=now,
-            rng=rng,
-        )
-    except IntegrityError:
-        # Another start won the race (the database allows one open practice attempt).
-        running = selectors.running_practice(user)
-        if running is None:
-            raise
-        raise PracticeInProgress(running) from None
+    attempt = _create_unless_running(
+        running=selectors.running_practice,
+        in_progress=PracticeInProgress,
+        user=user,
+        exam=exam,
+        mode=mode,
+        question_ids=question_ids,
+        minutes=drill_minutes(exam, count) if timed else None,
+        feedback=feedback,
+        now=now,
+        rng=rng,
+    )
     return PracticeStart(attempt, note)
+
+
+def drill_minutes(exam: Exam, count: int) -> float:
+    """A timed drill's time limit in minutes: the full exam's pace (its minutes per
+    question) times `count` questions."""
+    return exam.minutes * count / exam.question_count
 
 
 def attempt_start_drill(

@@ -580,7 +580,7 @@ def drill(request: HttpRequest) -> HttpResponse:
             # A timed drill shows its instructions first: the clock starts on Begin.
             count = data["count"]
             context = _instructions(
-                exam, mode="drill", count=count, minutes=exam.minutes * count / exam.question_count
+                exam, mode="drill", count=count, minutes=services.drill_minutes(exam, count)
             )
             context |= {"action": request.path, "repost": _repost(request)}
             return render(request, "exams/instructions.html", context)
