@@ -46,6 +46,9 @@ class Attempt(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     timed_out = models.BooleanField(default=False)
     current_position = models.PositiveSmallIntegerField(default=1)
+    # When the candidate arrived at current_position: leaving it adds the time since to
+    # that item's time_spent_seconds (clipped), in the same write that moves the position.
+    position_since = models.DateTimeField(null=True, blank=True)
     # Filled once, at submission.
     correct_count = models.PositiveSmallIntegerField(null=True, blank=True)
     score_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
@@ -148,6 +151,10 @@ class AttemptItem(models.Model):
         default=False, help_text="Immediate feedback shown; answer locked."
     )
     is_correct = models.BooleanField(null=True, blank=True)
+    # Seconds the candidate spent on this question, summed over visits, each visit clipped.
+    time_spent_seconds = models.PositiveIntegerField(default=0)
+    # Times this item's page was arrived at (first visit included).
+    visits = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["attempt", "position"]
@@ -167,3 +174,67 @@ class AttemptItem(models.Model):
     @property
     def is_answered(self) -> bool:
         return bool(self.selected)
+
+
+class ProblemReport(models.Model):
+    """A candidate's report that a question (the version they were shown) has a problem.
+    Only possible once the answer was revealed to them (report, immediate feedback)."""
+
+    class Kind(models.TextChoices):
+        WRONG_KEY = "wrong_key", "The marked answer is wrong"
+        AMBIGUOUS = "ambiguous", "Ambiguous: more than one answer fits"
+        OUTDATED = "outdated", "Outdated: AWS has changed since"
+        TYPO = "typo", "Typo or formatting"
+        OTHER = "other", "Something else"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="problem_reports"
+    )
+    item = models.ForeignKey(AttemptItem, on_delete=models.CASCADE, related_name="problem_reports")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="problem_reports")
+    version = models.ForeignKey(
+        QuestionVersion, on_delete=models.CASCADE, related_name="problem_reports"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    comment = models.TextField(max_length=2000, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="resolved_problem_reports",
+    )
+    resolution = models.TextField(max_length=2000, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One report per candidate per item: a second click edits nothing and floods
+            # nothing.
+            models.UniqueConstraint(fields=["user", "item"], name="report_one_per_user_item"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["wrong_key", "ambiguous", "outdated", "typo", "other"]),
+                name="report_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open", resolved_at__isnull=True)
+                | Q(status="resolved", resolved_at__isnull=False),
+                name="report_resolved_iff_resolved_at",
+            ),
+        ]
+        indexes = [
+            # Serves the instructors' queue: open reports, newest first.
+            models.Index(fields=["status", "-created_at"], name="report_status_created_idx"),
+            # Serves the per-user flood limit: a user's reports since a time.
+            models.Index(fields=["user", "created_at"], name="report_user_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.version}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -92,6 +93,9 @@ class Question(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
         RETIRED = "retired", "Retired"
+        # Kept and listed for instructors but never drawn into an attempt until completed
+        # (e.g. an Aiken import, which has no explanation).
+        DRAFT = "draft", "Draft"
 
     MIN_CHOICES = 2
     MAX_CHOICES = 6
@@ -131,7 +135,8 @@ class Question(models.Model):
                 condition=Q(difficulty__gte=1, difficulty__lte=3), name="question_difficulty_1_to_3"
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["active", "retired"]), name="question_status_valid"
+                condition=Q(status__in=["active", "retired", "draft"]),
+                name="question_status_valid",
             ),
         ]
         indexes = [
@@ -164,6 +169,9 @@ class QuestionVersion(models.Model):
     explanation = models.TextField()
     references = models.JSONField(default=list, blank=True, help_text="http(s) links.")
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.FILE)
+    # A version that is not complete yet (no explanation): only a draft question has one,
+    # and completing it makes a new, non-draft version.
+    is_draft = models.BooleanField(default=False)
     change_summary = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -183,7 +191,8 @@ class QuestionVersion(models.Model):
             ),
             models.CheckConstraint(condition=~Q(stem=""), name="version_stem_not_empty"),
             models.CheckConstraint(
-                condition=~Q(explanation=""), name="version_explanation_not_empty"
+                condition=Q(is_draft=True) | ~Q(explanation=""),
+                name="version_explanation_not_empty_unless_draft",
             ),
             models.CheckConstraint(
                 condition=Q(type__in=["single", "multiple"]), name="version_type_valid"
@@ -226,3 +235,57 @@ class Choice(models.Model):
 
     def __str__(self) -> str:
         return self.text[:60]
+
+
+class BankUpload(models.Model):
+    """One upload of question or blueprint files through the browser: what was sent, the
+    plan its preview showed, and what became of it. Applying re-reads the stored files and
+    refuses unless the bank is still in the state the preview was computed from."""
+
+    class Status(models.TextChoices):
+        INVALID = "invalid", "Refused: problems in the files"
+        PREVIEWED = "previewed", "Previewed, not applied"
+        APPLIED = "applied", "Applied"
+        STALE = "stale", "Refused: the bank changed after the preview"
+        DISCARDED = "discarded", "Discarded"
+
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bank_uploads"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    exam = models.ForeignKey(
+        Exam, on_delete=models.PROTECT, null=True, blank=True, related_name="uploads"
+    )
+    # [{"name": ..., "size": bytes, "sha256": ..., "format": "yaml" | "gift" | ...}]
+    files = models.JSONField(default=list)
+    # name → text of each file as uploaded, so Apply carries out exactly what was previewed.
+    contents = models.JSONField(default=dict)
+    options = models.JSONField(default=dict, blank=True)  # retire_missing, default task…
+    status = models.CharField(max_length=10, choices=Status.choices)
+    # Digest of the bank rows the plan was computed from; Apply refuses if it moved.
+    bank_state = models.CharField(max_length=64, blank=True)
+    plan = models.JSONField(default=dict, blank=True)  # counts and per-question changes
+    problems = models.JSONField(default=list, blank=True)  # [{file, line, question, message}]
+    counts = models.JSONField(default=dict, blank=True)  # what Apply did
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["invalid", "previewed", "applied", "stale", "discarded"]),
+                name="upload_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="applied", applied_at__isnull=False)
+                | (~Q(status="applied") & Q(applied_at__isnull=True)),
+                name="upload_applied_iff_applied_at",
+            ),
+        ]
+        indexes = [
+            # Serves the instructors' list of uploads, newest first.
+            models.Index(fields=["-created_at"], name="upload_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Upload {self.pk} by {self.uploaded_by_id} ({self.status})"
