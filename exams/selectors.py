@@ -53,6 +53,14 @@ def default_exam() -> Exam | None:
     return Exam.objects.order_by("code").first()
 
 
+def chosen_exam(user) -> Exam | None:
+    """The exam every candidate page is about for `user`.
+
+    Only one exam is served per site so far, so this is the default exam; per-user
+    choice builds on this single entry point."""
+    return default_exam()
+
+
 def in_progress_attempts(user) -> list[Attempt]:
     return list(
         Attempt.objects.filter(user=user, status=Attempt.Status.IN_PROGRESS).select_related("exam")

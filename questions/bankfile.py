@@ -462,13 +462,42 @@ def read_text_file(path: Path) -> tuple[str | None, str | None]:
         return None, f"cannot be read: {exc}"
 
 
-def parse_file(path: Path, *, blueprint: BlueprintIndex) -> ParsedFile:
+@dataclass(frozen=True)
+class ReadOptions:
+    """Choices a file cannot make for itself: the format (None: from the file name), and
+    for formats without an exam or task statement, the ones to file questions under."""
+
+    fmt: str | None = None
+    exam: str | None = None
+    default_task: str | None = None
+
+
+DEFAULT_READ_OPTIONS = ReadOptions()
+
+
+def parse_file(
+    path: Path, *, blueprint: BlueprintIndex, options: ReadOptions = ReadOptions()
+) -> ParsedFile:
     """Read one question file; every problem is collected, none stops the reading early."""
-    parsed = ParsedFile(path=str(path))
     text, problem = read_text_file(path)
     if problem:
-        parsed.problems.append(Problem(str(path), "", problem))
-        return parsed
+        return ParsedFile(path=str(path), problems=[Problem(str(path), "", problem)])
+    return parse_text(str(path), text, blueprint=blueprint, options=options)
+
+
+def parse_text(
+    name: str, text: str, *, blueprint: BlueprintIndex, options: ReadOptions = ReadOptions()
+) -> ParsedFile:
+    """Parse and validate the text of one question file named `name` (a path or an
+    uploaded file's name), in the format `options.fmt` or the one its name implies.
+    Every problem is collected, none stops the reading early."""
+    fmt = options.fmt or format_of(name)
+    if fmt != "yaml":
+        from questions import formats  # the other formats build on this module
+
+        return formats.parse_text(name, text, fmt=fmt, blueprint=blueprint, options=options)
+    path = name
+    parsed = ParsedFile(path=name)
     doc, yaml_problems, question_lines = read_yaml(text, string_keys=frozenset({"task", "id"}))
     if yaml_problems:
         parsed.problems.extend(Problem(str(path), "", p) for p in yaml_problems)
@@ -512,13 +541,28 @@ def parse_file(path: Path, *, blueprint: BlueprintIndex) -> ParsedFile:
     return parsed
 
 
+YAML_SUFFIXES = frozenset({".yaml", ".yml"})
+
+
+def format_of(name: str) -> str:
+    """The format a file name implies: "yaml" for .yaml/.yml; other formats register
+    their suffixes in `questions.formats`. Unknown suffixes are read as YAML, whose
+    strict reader then says what is wrong."""
+    suffix = Path(name).suffix.lower()
+    if suffix in YAML_SUFFIXES:
+        return "yaml"
+    from questions import formats
+
+    return formats.format_for_suffix(suffix) or "yaml"
+
+
 def find_question_files(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
     files: list[Path] = []
     problems: list[Problem] = []
     for path in paths:
         if path.is_dir():
             files.extend(
-                sorted(p for p in path.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
+                sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
             )
         elif path.is_file():
             files.append(path)
@@ -528,16 +572,32 @@ def find_question_files(paths: Iterable[Path]) -> tuple[list[Path], list[Problem
 
 
 def parse_files(
-    paths: Iterable[Path], *, blueprint: BlueprintIndex
+    paths: Iterable[Path],
+    *,
+    blueprint: BlueprintIndex,
+    options: ReadOptions = ReadOptions(),
+    sources: Iterable[tuple[str, str]] = (),
 ) -> tuple[list[tuple[str, str, dict]], list[Problem]]:
-    """Parse and validate every file; also catch ids used twice across files.
+    """Parse and validate every file (files and folders under `paths`, and `sources`,
+    texts already in memory as [(file name, text)], e.g. a browser upload); also catch
+    ids used twice across files.
 
-    Returns ([(exam code, file path, question data)], problems)."""
+    Returns ([(exam code, file path or name, question data)], problems)."""
     files, problems = find_question_files(paths)
+    parsed = [parse_file(path, blueprint=blueprint, options=options) for path in files]
+    parsed += [
+        parse_text(name, text, blueprint=blueprint, options=options) for name, text in sources
+    ]
+    questions, more = _collect(parsed)
+    return questions, problems + more
+
+
+def _collect(parsed_files: list[ParsedFile]) -> tuple[list[tuple[str, str, dict]], list[Problem]]:
+    """Every file's questions and problems, plus a problem for each id used twice."""
+    problems: list[Problem] = []
     questions: list[tuple[str, str, dict]] = []
     first_seen: dict[str, str] = {}
-    for path in files:
-        parsed = parse_file(path, blueprint=blueprint)
+    for parsed in parsed_files:
         problems.extend(parsed.problems)
         for data in parsed.questions:
             if data["id"] in first_seen:

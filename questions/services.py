@@ -15,8 +15,10 @@ from django.db.models import Max
 from django.utils import timezone
 
 from questions.bankfile import (
+    DEFAULT_READ_OPTIONS,
     BlueprintIndex,
     Problem,
+    ReadOptions,
     dump_file,
     parse_files,
     read_text_file,
@@ -328,7 +330,9 @@ def _questions_with_content():
 
 def bank_load(
     *,
-    paths: Iterable[Path],
+    paths: Iterable[Path] = (),
+    sources: Iterable[tuple[str, str]] = (),
+    options: ReadOptions = DEFAULT_READ_OPTIONS,
     dry_run: bool = False,
     retire_missing: bool = False,
     prefer_files: bool = False,
@@ -343,13 +347,16 @@ def bank_load(
     so an admin edit made since survives; when both changed, the admin's version is
     kept and a conflict reported unless `prefer_files`.
 
+    `sources` are files already in memory, [(name, text)], read like files; `options`
+    gives the format and, for formats without them, the exam and task to file under.
     `retire_missing` retires active questions that were loaded from a file under
     `paths` but whose id no longer appears there. Raises BankLoadError listing every
     problem found, and RetireRefused (nothing written) when retiring would take more
     than RETIRE_MISSING_MAX_SHARE of the active bank and `allow_mass_retire` is false.
     """
     paths = list(paths)
-    questions, problems = parse_files(paths, blueprint=blueprint_index())
+    blueprint = blueprint_index()
+    questions, problems = parse_files(paths, blueprint=blueprint, options=options, sources=sources)
     if problems:
         raise BankLoadError(problems)
     with transaction.atomic():
