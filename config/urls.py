@@ -9,5 +9,6 @@ urlpatterns = [
     path("healthz", config_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("instructor/", include("exams.instructor_urls")),
     path("", include("exams.urls")),
 ]
