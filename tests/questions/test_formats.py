@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from questions.bankfile import ReadOptions, parse_text
-from questions.formats import common, gift
+from questions.formats import aiken, common, gift, moodle_xml
 from questions.models import Question
 from questions.services import BankLoadError, bank_export, bank_load, blueprint_index
 
@@ -232,6 +232,268 @@ class TestGiftLoadAndExport:
 
     def test_written_text_escapes_every_special_character(self):
         assert gift.escape("a{b}c=d~e#f:g\\h\ni") == "a\\{b\\}c\\=d\\~e\\#f\\:g\\\\h\\ni"
+
+
+# --- Aiken ---------------------------------------------------------------------------------
+
+
+class TestAiken:
+    def test_every_question_is_a_single_answer_draft_under_the_default_task(self, exam):
+        parsed = parse("mapping.aiken", default_task="2.3")
+        assert parsed.problems == []
+        assert [
+            (q["type"], q["status"], q["explanation"], q["task"], q["domain"])
+            for q in parsed.questions
+        ] == [("single", "draft", "", "2.3", 2)] * 2
+
+    def test_stems_keep_their_lines_and_paragraphs_and_answer_marks_the_key(self, exam):
+        first, second = parse("mapping.aiken", default_task="2.3").questions
+        assert first["stem"] == (
+            "Which service stores training data for SageMaker\nat the lowest cost per gigabyte?"
+        )
+        assert first["choices"] == [
+            {"text": "Amazon S3", "correct": True},
+            {"text": "Amazon EBS"},
+            {"text": "Amazon EFS"},
+        ]
+        assert second["stem"] == (
+            "Which metric suits an imbalanced binary classifier?\n\nThink about the minority class."
+        )
+        assert second["choices"] == [{"text": "Accuracy"}, {"text": "F1 score", "correct": True}]
+
+    def test_ids_come_from_the_stem_and_are_stable(self, exam):
+        first = parse("mapping.aiken", default_task="2.3").questions[0]
+        assert first["id"] == common.make_id(None, first["stem"])
+        assert first["id"].startswith("which-service-stores-training-data-for-")
+
+    def test_without_a_default_task_the_file_is_refused(self, exam):
+        parsed = parse("mapping.aiken")
+        assert problems_of(parsed) == [("", aiken.MSG_NO_TASK)]
+
+    def test_every_malformed_question_is_refused_with_its_line(self, exam):
+        parsed = parse("refusals.aiken", default_task="2.3")
+        assert problems_of(parsed) == [
+            ("line 1: question #1", aiken.MSG_SEVERAL_ANSWERS.format(answer="A, B")),
+            ("line 7: question #2", aiken.MSG_UNKNOWN_LETTER.format(answer="D", letters="A, B")),
+            ("line 12: question #3", aiken.MSG_NO_ANSWER),
+            ("line 20: question #5", aiken.MSG_DUPLICATE_LETTER.format(letter="A")),
+            ("line 25: question #6", aiken.MSG_NO_ANSWER),
+        ]
+
+    def test_loaded_questions_are_drafts_and_export_then_import_changes_nothing(
+        self, exam, tmp_path
+    ):
+        result = bank_load(
+            paths=[SAMPLES / "mapping.aiken"], options=ReadOptions(default_task="2.3")
+        )
+        assert result.created == 2
+        assert set(Question.objects.values_list("status", "current_version__is_draft")) == {
+            (Question.Status.DRAFT, True)
+        }
+        count, result = reload_unchanged(tmp_path, exam, "aiken", default_task="2.3")
+        assert (count, result.unchanged, result.created, result.new_versions) == (2, 2, 0, 0)
+
+    def test_export_leaves_out_multiple_response_questions_and_names_them(self, exam, tmp_path):
+        bank_load(paths=[SAMPLES / "mapping.gift"], options=ReadOptions(default_task="1.1"))
+        skipped: list[str] = []
+        files = bank_export(exam=exam, folder=tmp_path, fmt="aiken", skipped=skipped)
+        assert sorted(skipped) == ["mo-pick-001", "mo-three-001"]
+        text = "".join(f.read_text() for f in files)
+        assert "ANSWER: A" in text and "XGBoost" not in text
+
+    def test_load_questions_reads_a_txt_file_as_aiken_with_format(self, exam, tmp_path, capsys):
+        path = tmp_path / "drafts.txt"
+        shutil.copy(SAMPLES / "mapping.aiken", path)
+        call_command("load_questions", str(path), "--format", "aiken", "--default-task", "2.3")
+        assert "created 2" in capsys.readouterr().out
+
+
+# --- Moodle XML ----------------------------------------------------------------------------
+
+BILLION_LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+]>
+<quiz><question type="multichoice"><name><text>&lol3;</text></name></question></quiz>
+"""
+EXTERNAL_ENTITY = """<?xml version="1.0"?>
+<!DOCTYPE quiz [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
+<quiz><question type="multichoice"><name><text>&secret;</text></name></question></quiz>
+"""
+
+
+# The refused Moodle kinds in the order of moodle-refusals.xml, with the name each message gives.
+REFUSED_KINDS = [
+    ("shortanswer", "short answer"),
+    ("numerical", "numerical"),
+    ("essay", "essay"),
+    ("match", "matching"),
+    ("multianswer", "embedded answers (Cloze)"),
+    ("description", "description"),
+    ("ddwtos", "drag and drop into text"),
+    ("gapselect", "select missing words"),
+    ("ddimageortext", "drag and drop onto image"),
+    ("ddmarker", "drag and drop markers"),
+    ("calculated", "calculated"),
+    ("calculatedsimple", "calculated simple"),
+    ("calculatedmulti", "calculated multichoice"),
+    ("randomsamatch", "random short-answer matching"),
+    ("ordering", "ordering"),
+    ("random", "random"),
+]
+
+
+def parse_xml(text: str, **options):
+    return parse_text(
+        "upload.xml", text, blueprint=blueprint_index(), options=ReadOptions(**options)
+    )
+
+
+class TestMoodleXml:
+    def test_a_moodle_4_export_imports_with_every_mapping_rule(self, exam):
+        parsed = parse("moodle4-export.xml", default_task="1.1")
+        assert parsed.problems == []
+        questions = by_id(parsed)
+        assert set(questions) == {
+            "pick-the-algorithm-for-tabular-churn",
+            "mo-supervised-002",
+            "boosting-is-sequential",
+            "unfinished-question",
+        }
+
+    def test_the_category_names_the_task_and_one_without_a_task_code_gets_the_default(self, exam):
+        questions = by_id(parse("moodle4-export.xml", default_task="1.1"))
+        assert questions["mo-supervised-002"]["task"] == "3.2"
+        assert (
+            questions["unfinished-question"]["domain"],
+            questions["unfinished-question"]["task"],
+        ) == (1, "1.1")
+
+    def test_html_becomes_safe_markdown_subset_text(self, exam):
+        q = by_id(parse("moodle4-export.xml", default_task="1.1"))[
+            "pick-the-algorithm-for-tabular-churn"
+        ]
+        assert q["stem"] == (
+            "A telecom wants to predict churn from **tabular** data.\n"
+            "Which built-in algorithm fits best?\n\n"
+            "Compare <script> tags: shown as text."
+        )
+        assert "alert" not in q["stem"]
+        assert q["choices"][0] == {
+            "text": "XGBoost",
+            "correct": True,
+            "why": "Strong on *tabular* features.",
+        }
+        multiple = by_id(parse("moodle4-export.xml", default_task="1.1"))["mo-supervised-002"]
+        assert multiple["stem"] == "Which **two** are supervised?\n\n- Choose two."
+
+    def test_feedback_explanation_references_difficulty_and_tags_map(self, exam):
+        q = by_id(parse("moodle4-export.xml", default_task="1.1"))[
+            "pick-the-algorithm-for-tabular-churn"
+        ]
+        assert q["explanation"] == "Gradient-boosted trees do well on tabular data."
+        assert q["references"] == ["https://example.com/xgboost"]
+        assert (q["difficulty"], q["tags"]) == (3, ["machine-learning"])
+        assert q["choices"][2]["why"] == "An image task."
+
+    def test_fractions_decide_single_or_multiple_response(self, exam):
+        questions = by_id(parse("moodle4-export.xml", default_task="1.1"))
+        # single true with a penalised wrong answer (-33.33333) is still all or nothing
+        assert questions["pick-the-algorithm-for-tabular-churn"]["type"] == "single"
+        multiple = questions["mo-supervised-002"]
+        assert (multiple["type"], multiple["select"]) == ("multiple", 2)
+        assert [c.get("correct", False) for c in multiple["choices"]] == [True, True, False, False]
+
+    def test_idnumber_wins_over_name(self, exam):
+        assert "mo-supervised-002" in by_id(parse("moodle4-export.xml", default_task="1.1"))
+
+    def test_true_false_is_a_two_choice_single_answer_question(self, exam):
+        q = by_id(parse("moodle4-export.xml", default_task="1.1"))["boosting-is-sequential"]
+        assert q["choices"] == [
+            {"text": "True", "correct": True, "why": "Right."},
+            {"text": "False", "why": "They are built in sequence."},
+        ]
+
+    def test_empty_general_feedback_makes_a_draft(self, exam):
+        q = by_id(parse("moodle4-export.xml", default_task="1.1"))["unfinished-question"]
+        assert (q["status"], q["explanation"]) == ("draft", "")
+
+    def test_every_kind_the_product_cannot_hold_is_refused_with_its_line_and_reason(self, exam):
+        parsed = parse("moodle-refusals.xml")
+        expected = [
+            (f"line {line}: {qtype}-001", moodle_xml.MSG_TYPE.format(qtype=qtype, label=label))
+            for line, (qtype, label) in enumerate(REFUSED_KINDS, start=4)
+        ] + [
+            (
+                "line 20: partial-single-001",
+                common.MSG_FRACTIONS_SINGLE.format(fractions="100%, 50%, 0%"),
+            ),
+            (
+                "line 21: no-penalty-001",
+                common.MSG_FRACTIONS_MULTIPLE.format(fractions="50%, 50%, 0%"),
+            ),
+            (
+                "line 22: unequal-001",
+                common.MSG_FRACTIONS_MULTIPLE.format(fractions="70%, 30%, -100%"),
+            ),
+            ("line 23: image-001", moodle_xml.MSG_MEDIA),
+            ("line 24: file-001", moodle_xml.MSG_MEDIA),
+            ("line 25: bad-fraction-001", moodle_xml.MSG_BAD_FRACTION.format(n=1, value="lots")),
+            ("line 26: no-type-001", moodle_xml.MSG_NO_TYPE),
+        ]
+        assert problems_of(parsed) == expected
+        assert parsed.questions == []
+
+    @pytest.mark.parametrize(
+        "attack", [BILLION_LAUGHS, EXTERNAL_ENTITY], ids=["laughs", "external"]
+    )
+    def test_entity_attacks_are_refused_with_a_message(self, exam, attack):
+        assert problems_of(parse_xml(attack)) == [("", moodle_xml.MSG_DANGEROUS)]
+
+    def test_malformed_xml_and_another_root_are_refused_with_a_message(self, exam):
+        [(_, message)] = problems_of(parse_xml("<quiz><question></quiz>"))
+        assert message.startswith("malformed XML: mismatched tag: line 1")
+        assert problems_of(parse_xml("<html/>")) == [
+            ("", moodle_xml.MSG_NOT_QUIZ.format(tag="html"))
+        ]
+
+    def test_export_then_import_changes_nothing(self, exam, tmp_path):
+        bank_load(paths=[SAMPLES / "moodle4-export.xml"], options=ReadOptions(default_task="1.1"))
+        bank_load(paths=[SAMPLES / "mapping.gift"], options=ReadOptions(default_task="1.1"))
+        count, result = reload_unchanged(tmp_path, exam, "xml")
+        assert count == 11
+        assert (result.unchanged, result.created, result.new_versions, result.metadata_updated) == (
+            11,
+            0,
+            0,
+            0,
+        )
+
+    def test_the_yaml_bank_survives_a_moodle_xml_round_trip(self, exam, tmp_path):
+        from tests.conftest import QUESTIONS
+
+        bank_load(paths=[QUESTIONS])
+        count, result = reload_unchanged(tmp_path, exam, "xml")
+        assert result.unchanged == count > 0
+        assert (result.created, result.new_versions, result.metadata_updated) == (0, 0, 0)
+
+    def test_the_upload_path_never_raises_on_an_attack(self, exam):
+        with pytest.raises(BankLoadError) as info:
+            bank_load(sources=[("upload.xml", BILLION_LAUGHS)])
+        assert [p.message for p in info.value.problems] == [moodle_xml.MSG_DANGEROUS]
+
+    def test_load_questions_picks_moodle_xml_by_extension_and_refuses_an_attack(
+        self, exam, tmp_path, capsys
+    ):
+        call_command("load_questions", str(SAMPLES / "moodle4-export.xml"), "--default-task", "1.1")
+        assert "created 4" in capsys.readouterr().out
+        attack = tmp_path / "attack.xml"
+        attack.write_text(EXTERNAL_ENTITY)
+        with pytest.raises(CommandError, match="1 problem"):
+            call_command("load_questions", str(attack))
+        assert moodle_xml.MSG_DANGEROUS in capsys.readouterr().err
 
 
 class TestCommands:
