@@ -12,6 +12,10 @@ from questions.models import Domain, Exam, Question, QuestionVersion, Tag, TaskS
 from questions.services import blueprint_index, question_admin_save, version_as_data
 
 CHOICE_SLOTS = Question.MAX_CHOICES
+MSG_EXPLANATION_BEFORE_ACTIVE = (
+    "Write an explanation before making this question {status}: candidates read it after "
+    "every answer. Keep the status 'Draft' to save it without one."
+)
 
 
 class QuestionAdminForm(forms.ModelForm):
@@ -22,7 +26,11 @@ class QuestionAdminForm(forms.ModelForm):
         min_value=1, max_value=5, initial=1, help_text="1 for single answer."
     )
     stem = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}))
-    explanation = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}))
+    explanation = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="Required unless the question is a draft; a draft never reaches an attempt.",
+    )
     references = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -57,6 +65,11 @@ class QuestionAdminForm(forms.ModelForm):
         task: TaskStatement | None = cleaned.get("task")
         if task is None or self.errors:
             return cleaned
+        status = cleaned.get("status") or Question.Status.ACTIVE
+        if status != Question.Status.DRAFT and not (cleaned.get("explanation") or "").strip():
+            label = Question.Status(status).label.lower()
+            self.add_error("explanation", MSG_EXPLANATION_BEFORE_ACTIVE.format(status=label))
+            return cleaned
         choices = []
         for n in range(1, CHOICE_SLOTS + 1):
             text = cleaned.get(f"choice_{n}_text", "").strip()
@@ -78,6 +91,7 @@ class QuestionAdminForm(forms.ModelForm):
             "stem": cleaned.get("stem"),
             "choices": choices,
             "explanation": cleaned.get("explanation"),
+            "status": status,
         }
         if cleaned.get("type") == Question.Type.MULTIPLE:
             raw["select"] = cleaned.get("select_count")
@@ -123,7 +137,7 @@ class VersionInline(admin.TabularInline):
     fk_name = "question"
     extra = 0
     can_delete = False
-    fields = ["number", "source", "change_summary", "created_at"]
+    fields = ["number", "source", "is_draft", "change_summary", "created_at"]
     readonly_fields = fields
     ordering = ["-number"]
 
@@ -134,6 +148,7 @@ class VersionInline(admin.TabularInline):
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
     form = QuestionAdminForm
+    # The status filter lists the drafts waiting for an explanation.
     list_display = ["external_id", "task", "difficulty", "status", "edited_in_admin", "updated_at"]
     list_filter = ["task__domain", "task", "difficulty", "status", "edited_in_admin", "tags"]
     search_fields = ["external_id", "current_version__stem"]

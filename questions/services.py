@@ -234,9 +234,14 @@ def entry_digest(data: Mapping[str, Any]) -> str:
 
 def _draft_flag_changes(question: Question, status: str) -> bool:
     """Whether giving `question` the status `status` needs a new version: its current
-    version is a draft and the question is being completed, or the other way round."""
+    version is a draft and the question is being made active (completed), or it is not
+    and the question is being made a draft. Retiring keeps the current version."""
     version = question.current_version
-    return version is not None and version.is_draft != (status == Question.Status.DRAFT)
+    if version is None:
+        return False
+    if version.is_draft:
+        return status == Question.Status.ACTIVE
+    return status == Question.Status.DRAFT
 
 
 def version_change_summary(
