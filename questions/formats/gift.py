@@ -217,11 +217,10 @@ def _read_answers(inner: str, entry: Entry, plain) -> tuple[str, list[dict]] | N
         entry.problems.append(MSG_TEXT_BEFORE_ANSWERS.format(text=_show(parts[0].strip())))
         return None
     markers, bodies = parts[1::2], parts[2::2]
-    if any("->" in body for body in bodies):
-        entry.problems.append(MSG_MATCHING)
-        return None
     if "~" not in markers:
-        entry.problems.append(MSG_SHORT_ANSWER)
+        # Only "=" answers: matching pairs ("a -> b") or accepted short answers.
+        matching = any("->" in body for body in bodies)
+        entry.problems.append(MSG_MATCHING if matching else MSG_SHORT_ANSWER)
         return None
     fractions: list[float] = []
     choices = []

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
-from questions.bankfile import ReadOptions, parse_text
-from questions.formats import aiken, common, gift, moodle_xml
+from questions.bankfile import BlueprintIndex, ReadOptions, parse_text, validate_question
+from questions.formats import aiken, common, gift, moodle_xml, write
 from questions.models import Question
 from questions.services import BankLoadError, bank_export, bank_load, blueprint_index
 
@@ -542,3 +544,64 @@ class TestCommands:
         text = (tmp_path / "mls-c01-domain-3.gift").read_text()
         assert "$CATEGORY: $course$/top/mls-c01/3/3.2" in text
         assert "~%50%XGBoost#Gradient-boosted *trees*." in text
+
+
+# --- round trips of any text ----------------------------------------------------------------
+
+BLUEPRINT = BlueprintIndex(exams={"mls-c01": {1: frozenset({"1.1", "1.2"})}})
+# Every character GIFT escapes or XML encodes, line breaks, and Markdown marks.
+TEXT = (
+    st.text(alphabet="ab é{}~=#:\\\n*`-<>&%", min_size=1, max_size=40)
+    .map(str.strip)
+    .filter(lambda t: t and not t.startswith("%"))
+)
+
+
+@st.composite
+def questions(draw) -> dict:
+    texts = draw(
+        st.lists(TEXT, min_size=2, max_size=6, unique_by=lambda t: " ".join(t.lower().split()))
+    )
+    multiple = len(texts) >= 3 and draw(st.booleans())
+    select = draw(st.integers(2, min(5, len(texts) - 1))) if multiple else 1
+    choices = []
+    for n, text in enumerate(texts):
+        choice = {"text": text}
+        if n < select:
+            choice["correct"] = True
+        why = draw(st.none() | TEXT)
+        if why:
+            choice["why"] = why
+        choices.append(choice)
+    raw = {
+        "id": "q-round-trip",
+        "domain": 1,
+        "task": draw(st.sampled_from(["1.1", "1.2"])),
+        "type": "multiple" if multiple else "single",
+        "difficulty": draw(st.integers(1, 3)),
+        "tags": draw(st.lists(st.sampled_from(["kinesis", "glue", "s3-tiers"]), unique=True)),
+        "stem": draw(TEXT),
+        "choices": choices,
+        "explanation": draw(TEXT),
+        "references": draw(
+            st.lists(
+                st.sampled_from(["https://example.com/a", "https://example.com/b"]), unique=True
+            )
+        ),
+    }
+    if multiple:
+        raw["select"] = select
+    if draw(st.booleans()):
+        raw["status"] = "draft"
+    data, errors = validate_question(raw, exam="mls-c01", blueprint=BLUEPRINT)
+    assume(not errors)
+    return data
+
+
+@pytest.mark.parametrize("fmt", ["gift", "xml"])
+@given(question=questions())
+def test_any_question_written_and_read_back_is_the_same(fmt, question):
+    text = write(fmt, exam="mls-c01", questions=[question])
+    parsed = parse_text(f"bank.{fmt}", text, blueprint=BLUEPRINT, options=ReadOptions(fmt=fmt))
+    assert parsed.problems == []
+    assert parsed.questions == [question]
