@@ -183,6 +183,13 @@ class TestGiftRefusals:
             ),
         ),
         ("line 54: invalid-001", "choice 2 repeats the text of choice 1"),
+        ("line 60: weight-001", gift.MSG_BAD_WEIGHT.format(weight="lots")),
+        ("line 65: before-001", gift.MSG_TEXT_BEFORE_ANSWERS.format(text="stray")),
+        (
+            "line 68: comment-001",
+            gift.MSG_BAD_COMMENT.format(line=67, key="difficulty", expected="1, 2 or 3"),
+        ),
+        ("line 74: media-001", gift.MSG_MEDIA),
     ]
 
     def test_every_kind_the_product_cannot_hold_is_refused_with_its_line_and_reason(self, exam):
@@ -524,7 +531,7 @@ class TestCommands:
         assert "created 7" in capsys.readouterr().out
 
     def test_refusals_are_listed_one_per_line_and_nothing_is_loaded(self, exam, capsys):
-        with pytest.raises(CommandError, match="12 problem"):
+        with pytest.raises(CommandError, match="16 problem"):
             call_command("load_questions", str(SAMPLES / "refusals.gift"))
         err = capsys.readouterr().err
         assert f"refusals.gift: line 4: essay-001: {gift.MSG_ESSAY}" in err
@@ -605,3 +612,31 @@ def test_any_question_written_and_read_back_is_the_same(fmt, question):
     parsed = parse_text(f"bank.{fmt}", text, blueprint=BLUEPRINT, options=ReadOptions(fmt=fmt))
     assert parsed.problems == []
     assert parsed.questions == [question]
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ("<p>First.</p><p>Second.</p>", "First.\n\nSecond."),
+        ("<p>One line<br>and the next</p>", "One line\nand the next"),
+        ("<ol><li>one</li><li>two</li></ol>", "1. one\n2. two"),
+        ("<ul><li>x</li><li>y</li></ul>", "- x\n- y"),
+        (
+            "Run <code>aws s3 ls</code> <b>now</b>, <i>please</i>",
+            "Run `aws s3 ls` **now**, *please*",
+        ),
+        ('<span style="color:red">kept</span> <a href="https://x.example">text</a>', "kept text"),
+        ("<script>alert(1)</script><style>p{}</style>only this", "only this"),
+        ("a &amp; b &lt;c&gt; &#x27;d&#x27;", "a & b <c> 'd'"),
+        ("<p>   spaced\n   out   </p>", "spaced out"),
+    ],
+)
+def test_html_becomes_the_markdown_subset_and_never_keeps_a_tag(html, text):
+    assert common.html_to_text(html) == (text, 0)
+
+
+def test_images_and_media_are_counted_so_the_question_is_refused():
+    assert common.html_to_text('<p>See <img src="@@PLUGINFILE@@/a.png"></p><video></video>') == (
+        "See",
+        2,
+    )
