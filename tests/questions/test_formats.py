@@ -640,3 +640,18 @@ def test_images_and_media_are_counted_so_the_question_is_refused():
         "See",
         2,
     )
+
+
+def test_moodles_gift_export_gives_the_questions_of_its_xml_export(exam):
+    """The same three Moodle questions exported as GIFT and as XML (in the shapes Moodle
+    4.x writes) read the same, but for what Moodle's GIFT leaves out: idnumber (the name
+    gives the id) and tags (difficulty and tags take their defaults)."""
+    from_gift = parse("moodle4-export.gift")
+    assert from_gift.problems == []
+    from_xml = by_id(parse("moodle4-export.xml", default_task="1.1"))
+    expected = [
+        {**from_xml["pick-the-algorithm-for-tabular-churn"], "difficulty": 2, "tags": []},
+        {**from_xml["mo-supervised-002"], "id": "two-supervised-algorithms"},
+        from_xml["boosting-is-sequential"],
+    ]
+    assert from_gift.questions == expected
