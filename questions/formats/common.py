@@ -64,6 +64,9 @@ class ReadContext:
     def build(
         cls, name: str, *, blueprint: BlueprintIndex, options: ReadOptions
     ) -> tuple[ReadContext | None, list[Problem]]:
+        """(context, []) for reading the file `name` with `options`, or (None, problems)
+        when no exam can be chosen (none loaded, several and none given, an unknown one)
+        or the default task is not a task statement of that exam."""
         known = ", ".join(sorted(blueprint.exams)) or "none"
         exam = options.exam
         if exam is None:
