@@ -26,7 +26,7 @@ from questions import blueprint_views
 from questions.models import Choice, Exam, Question
 from questions.services import MSG_BLUEPRINT_CODE, bank_load, blueprint_load_file
 from tests.conftest import ROOT, fill_bank
-from tests.factories import UserFactory
+from tests.factories import ExamFactory, UserFactory
 
 SAMPLE = ROOT / "docs" / "example-exam"
 
@@ -212,6 +212,15 @@ class TestChoosingTheExam:
         choose(other_device, mls)
         assert Profile.objects.filter(user=alice).count() == 1
         assert selectors.chosen_exam(alice) == mls
+
+    def test_a_chosen_exam_that_is_removed_falls_back_to_the_default(self, alice, both):
+        mls, _sample = both
+        retired = ExamFactory(code="retired-exam")  # no questions: an exam can be removed
+        profile = Profile.objects.create(user=alice, exam=retired)
+        assert selectors.chosen_exam(alice) == retired
+        retired.delete()
+        profile.refresh_from_db()
+        assert profile.exam is None and selectors.chosen_exam(alice) == mls
 
     def test_someone_elses_choice_changes_nothing_for_me(self, alice, both):
         mls, sample = both
