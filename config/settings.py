@@ -44,7 +44,8 @@ def env_list(name: str, default: str = "") -> list[str]:
 DEBUG = env_bool("DEBUG", default=False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
-SECRET_KEY_FILE = Path(os.environ.get("SECRET_KEY_FILE", BASE_DIR / "var" / "secret_key"))
+# A relative SECRET_KEY_FILE is taken from the project folder, wherever manage.py runs from.
+SECRET_KEY_FILE = BASE_DIR / os.environ.get("SECRET_KEY_FILE", "var/secret_key")
 if not SECRET_KEY and SECRET_KEY_FILE.is_file():
     # The key scripts/run generated for this installation, so manage.py finds it too.
     SECRET_KEY = SECRET_KEY_FILE.read_text().strip()
@@ -258,3 +259,5 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "mlsprep <noreply@localhost>")
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60 * 3)  # seconds
 ANSWER_GRACE_SECONDS = env_int("ANSWER_GRACE_SECONDS", 3)
+# The exam of a candidate who has not chosen one (then the first exam by code).
+DEFAULT_EXAM_CODE = os.environ.get("DEFAULT_EXAM_CODE", "mls-c01").strip()

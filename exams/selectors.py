@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q
+from django.conf import settings
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Value,
+    When,
+)
 
+from accounts.models import Profile
 from exams.models import Attempt, AttemptItem
 from questions.models import Choice, Domain, Exam, Question
 
@@ -50,15 +62,33 @@ def bank_size_by_domain(exam: Exam) -> list[Domain]:
 
 
 def default_exam() -> Exam | None:
-    return Exam.objects.order_by("code").first()
+    """The site's default exam: settings.DEFAULT_EXAM_CODE, else the first exam by code
+    (None when no blueprint is loaded). One query."""
+    return exam_choices(None)[0]
+
+
+def exam_choices(user) -> tuple[Exam | None, list[Exam]]:
+    """(the exam `user`'s candidate pages are about, every exam by code), in one query.
+
+    The chosen exam is the one in the user's Profile, else the exam whose code is
+    settings.DEFAULT_EXAM_CODE, else the first exam by code; None when no exam is loaded.
+    `user` may be None or anonymous (then the site default)."""
+    ranks = [When(code=settings.DEFAULT_EXAM_CODE, then=Value(1))]
+    if user is not None and user.is_authenticated:
+        chose = Profile.objects.filter(user_id=user.pk, exam_id=OuterRef("pk"))
+        ranks.insert(0, When(Exists(chose), then=Value(0)))
+    exams = list(
+        Exam.objects.annotate(
+            choice_rank=Case(*ranks, default=Value(2), output_field=IntegerField())
+        ).order_by("code")
+    )
+    chosen = min(exams, key=lambda e: e.choice_rank, default=None)  # first by code among equals
+    return chosen, exams
 
 
 def chosen_exam(user) -> Exam | None:
-    """The exam every candidate page is about for `user`.
-
-    Only one exam is served per site so far, so this is the default exam; per-user
-    choice builds on this single entry point."""
-    return default_exam()
+    """The exam every candidate page is about for `user` (see exam_choices): one query."""
+    return exam_choices(user)[0]
 
 
 def in_progress_attempts(user) -> list[Attempt]:

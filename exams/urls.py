@@ -6,6 +6,7 @@ app_name = "exams"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("exams/choose/", views.choose_exam, name="choose_exam"),
     path("exams/full-mock/", views.start_full_mock, name="start_full_mock"),
     path("exams/drill/", views.drill, name="drill"),
     path("exams/drill/domain/", views.start_domain_drill, name="start_domain_drill"),

@@ -7,6 +7,7 @@ from uuid import UUID
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,14 +16,20 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.decorators import login_required_page
+from accounts.services import profile_choose_exam
 from exams import scoring, selectors, services
 from exams.charts import progress_chart
 from exams.forms import DomainDrillForm, DrillForm, MissedPracticeForm
 from exams.models import Attempt, AttemptItem
 from exams.scoring import weakest_domain
+from questions.models import Exam
 
 MSG_ABANDONED_DONE = "The {mode} was abandoned: it stays in your history and counts nowhere."
 MSG_NO_EXAM = "No exam blueprint is loaded yet: run manage.py load_blueprint."
+MSG_UNKNOWN_EXAM = (
+    "That exam is not offered here (it may have been removed): choose one from the list."
+)
+MSG_EXAM_CHOSEN = "Your pages are now about {name}."
 READINESS_MOCKS = 3  # readiness is the mean of this many latest full mocks
 ONE_CLICK_DRILL_QUESTIONS = 10
 HISTORY_PAGE_SIZE = 25
@@ -86,11 +93,11 @@ def _redirect(request: HttpRequest, url: str) -> HttpResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     services.attempts_expire_due(user_id=request.user.pk, now=now)
-    exam = selectors.default_exam()
+    exam, exams = selectors.exam_choices(request.user)
     in_progress = selectors.in_progress_attempts(request.user)
     for attempt in in_progress:
         attempt.time_left = attempt.seconds_left(now)
-    context = {"exam": exam, "in_progress": in_progress}
+    context = {"exam": exam, "exams": exams, "in_progress": in_progress}
     if exam is not None:
         recent = selectors.full_mock_history(user=request.user, exam=exam, limit=READINESS_MOCKS)
         readiness = selectors.domain_readiness(recent)
@@ -114,6 +121,27 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "exams/dashboard.html", context)
 
 
+def _posted_exam(value: str) -> Exam | None:
+    """The exam a form posted by id; None for a forged, stale or malformed id."""
+    try:
+        return Exam.objects.filter(pk=int(value)).first()
+    except ValueError:
+        return None
+
+
+@login_required_page()
+@require_POST
+def choose_exam(request: HttpRequest) -> HttpResponse:
+    """The dashboard's exam chooser: remember the posted exam for this candidate."""
+    exam = _posted_exam(request.POST.get("exam", ""))
+    if exam is None:
+        messages.error(request, MSG_UNKNOWN_EXAM)
+    else:
+        profile_choose_exam(user=request.user, exam=exam)
+        messages.success(request, MSG_EXAM_CHOSEN.format(name=exam.name))
+    return redirect("exams:dashboard")
+
+
 def _readiness(user, exam, domains) -> scoring.Readiness:
     weights = {d.number: d.weight_percent for d in domains}
     counts = selectors.readiness_counts(user=user, exam=exam)
@@ -125,7 +153,7 @@ def _readiness(user, exam, domains) -> scoring.Readiness:
 def start_full_mock(request: HttpRequest) -> HttpResponse:
     """GET: the instructions (the clock has not started); POST (Begin): start the clock.
     A mock already running is resumed, skipping the instructions."""
-    exam = selectors.default_exam()
+    exam = selectors.chosen_exam(request.user)
     if exam is None:
         return _no_exam(request)
     services.attempts_expire_due(user_id=request.user.pk)
@@ -569,7 +597,7 @@ def _start_or_confirm(request: HttpRequest, start) -> HttpResponse:
 @login_required_page()
 @require_http_methods(["GET", "POST"])
 def drill(request: HttpRequest) -> HttpResponse:
-    exam = selectors.default_exam()
+    exam = selectors.chosen_exam(request.user)
     if exam is None:
         return _no_exam(request)
     initial = {"domains": request.GET.getlist("domain")}
@@ -605,10 +633,16 @@ def drill(request: HttpRequest) -> HttpResponse:
 @login_required_page()
 @require_POST
 def start_domain_drill(request: HttpRequest) -> HttpResponse:
-    """One click from a report: a short drill with immediate feedback on one domain."""
-    exam = selectors.default_exam()
+    """One click from a report: a short drill with immediate feedback on one domain of the
+    report's exam (the posted `exam` id; the chosen exam when none is posted)."""
+    exam = selectors.chosen_exam(request.user)
     if exam is None:
         return _no_exam(request)
+    if request.POST.get("exam"):
+        exam = _posted_exam(request.POST["exam"])
+        if exam is None:
+            messages.error(request, MSG_UNKNOWN_EXAM)
+            return redirect("exams:dashboard")
     form = DomainDrillForm(request.POST, exam=exam)
     if not form.is_valid():
         messages.error(request, services.MSG_UNKNOWN_DOMAIN)
@@ -633,7 +667,7 @@ def start_domain_drill(request: HttpRequest) -> HttpResponse:
 @login_required_page()
 @require_POST
 def start_missed(request: HttpRequest) -> HttpResponse:
-    exam = selectors.default_exam()
+    exam = selectors.chosen_exam(request.user)
     if exam is None:
         return _no_exam(request)
     form = MissedPracticeForm(request.POST, exam=exam)
@@ -660,19 +694,25 @@ def _practice_started(request: HttpRequest, started: services.PracticeStart) -> 
 @login_required_page()
 @require_GET
 def history(request: HttpRequest) -> HttpResponse:
+    """The chosen exam's attempts, newest first, with any attempt still in progress on
+    another exam (labelled with its exam) so it stays reachable."""
     services.attempts_expire_due(user_id=request.user.pk)
+    exam = selectors.chosen_exam(request.user)
     attempts = (
-        Attempt.objects.filter(user=request.user).select_related("exam").order_by("-started_at")
+        Attempt.objects.filter(user=request.user)
+        .filter(Q(exam=exam) | Q(status=Attempt.Status.IN_PROGRESS))
+        .select_related("exam")
+        .order_by("-started_at")
     )
     page = Paginator(attempts, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "exams/history.html", {"page": page})
+    return render(request, "exams/history.html", {"page": page, "exam": exam})
 
 
 @login_required_page()
 @require_GET
 def progress(request: HttpRequest) -> HttpResponse:
     services.attempts_expire_due(user_id=request.user.pk)
-    exam = selectors.default_exam()
+    exam = selectors.chosen_exam(request.user)
     mocks = selectors.full_mock_history(user=request.user, exam=exam) if exam else []
     domains = list(exam.domains.order_by("number")) if exam else []
     chart = progress_chart(mocks, domains, pass_mark=exam.pass_mark_percent if exam else 0)

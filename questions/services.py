@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -35,6 +36,11 @@ MSG_BLUEPRINT_TASK_CODE = (
     'strings, e.g. code: "1.10"'
 )
 MSG_BLUEPRINT_NUMBER = "{what} must be a whole number from {low} to {high}"
+MSG_BLUEPRINT_CODE = (
+    "code must be 1 to 40 lowercase letters, digits and hyphens, e.g. code: mls-c01"
+)
+MSG_BLUEPRINT_TEXT = "{what} must be text of 1 to {limit} characters"
+EXAM_CODE = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 
 
 class BlueprintError(Exception):
@@ -58,12 +64,20 @@ def _check_number(problems: list[str], data: Mapping, key: str, low: int, high: 
         problems.append(MSG_BLUEPRINT_NUMBER.format(what=key, low=low, high=high))
 
 
+def _check_text(problems: list[str], value: Any, what: str, limit: int) -> None:
+    if not (isinstance(value, str) and value.strip() and len(value) <= limit):
+        problems.append(MSG_BLUEPRINT_TEXT.format(what=what, limit=limit))
+
+
 def blueprint_validate(data: Any) -> list[str]:
     """Every problem with a blueprint mapping (as in fixtures/blueprint/*.yaml)."""
     required = ("code", "name", "question_count", "minutes", "pass_mark_percent", "domains")
     if not isinstance(data, Mapping) or any(k not in data for k in required):
         return [MSG_BLUEPRINT_KEYS.format(keys=", ".join(required))]
     problems: list[str] = []
+    if not (isinstance(data["code"], str) and EXAM_CODE.fullmatch(data["code"])):
+        problems.append(MSG_BLUEPRINT_CODE)
+    _check_text(problems, data["name"], "name", Exam._meta.get_field("name").max_length)
     _check_number(problems, data, "question_count", 1, 500)
     _check_number(problems, data, "minutes", 1, 1000)
     _check_number(problems, data, "pass_mark_percent", 1, 100)
@@ -81,6 +95,12 @@ def blueprint_validate(data: Any) -> list[str]:
             continue
         _check_number(problems, domain, "number", 1, 99)
         _check_number(problems, domain, "weight", 1, 100)
+        _check_text(
+            problems,
+            domain["name"],
+            f"the name of domain {domain['number']}",
+            Domain._meta.get_field("name").max_length,
+        )
         number = domain["number"]
         if isinstance(number, int) and number in numbers:
             problems.append(MSG_BLUEPRINT_DUPLICATE.format(what="domain", value=number))
@@ -102,6 +122,15 @@ def blueprint_validate(data: Any) -> list[str]:
                 continue
             if not code.startswith(f"{number}."):
                 problems.append(MSG_BLUEPRINT_TASK_PREFIX.format(task=code, number=number))
+            _check_text(
+                problems, code, "a task code", TaskStatement._meta.get_field("code").max_length
+            )
+            _check_text(
+                problems,
+                task["name"],
+                f"the name of task {code}",
+                TaskStatement._meta.get_field("name").max_length,
+            )
             if code in task_codes:
                 problems.append(MSG_BLUEPRINT_DUPLICATE.format(what="task", value=code))
             task_codes.add(code)
@@ -145,13 +174,20 @@ def blueprint_load_file(*, path: Path) -> Exam:
     text, problem = read_text_file(path)
     if problem:
         raise BlueprintError([f"{path}: {problem}"])
+    return blueprint_load_text(text=text, name=str(path))
+
+
+def blueprint_load_text(*, text: str, name: str) -> Exam:
+    """Load a blueprint from its YAML text (a file read into memory, an upload), read as
+    strictly as a file. Raises BlueprintError listing every problem, each prefixed with
+    `name` (the file's name as the person knows it)."""
     data, problems, _ = read_yaml(text, string_keys=frozenset({"code"}))
     if problems:
-        raise BlueprintError([f"{path}: {p}" for p in problems])
+        raise BlueprintError([f"{name}: {p}" for p in problems])
     try:
         return blueprint_load(data=data)
     except BlueprintError as exc:
-        raise BlueprintError([f"{path}: {p}" for p in exc.problems]) from exc
+        raise BlueprintError([f"{name}: {p}" for p in exc.problems]) from exc
 
 
 def blueprint_index() -> BlueprintIndex:

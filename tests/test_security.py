@@ -239,7 +239,7 @@ class TestErrorPages:
         def boom(*args, **kwargs):
             raise RuntimeError("secret internals")
 
-        monkeypatch.setattr(views.selectors, "default_exam", boom)
+        monkeypatch.setattr(views.selectors, "exam_choices", boom)
         UserFactory(username="alice")
         client.raise_request_exception = False
         client.force_login(User.objects.get(username="alice"))

@@ -237,11 +237,14 @@ class TestHistoryProgressDashboard:
     @pytest.mark.parametrize(
         ("url_name", "queries"),
         [
-            # session, user, attempts to expire, page count, the page of attempts
-            ("exams:history", 5),
-            # session, user, attempts to expire, exam, full mocks, domains, readiness counts
+            # session, user, attempts to expire, the chosen exam (the page is about it),
+            # page count, the page of attempts
+            ("exams:history", 6),
+            # session, user, attempts to expire, chosen exam, full mocks, domains, readiness
+            # counts
             ("exams:progress", 7),
-            # session, user, attempts to expire, exam, in progress, last mocks, bank,
+            # session, user, attempts to expire, chosen exam and every exam (one query), in
+            # progress, last mocks, bank,
             # readiness counts, missed pool
             ("exams:dashboard", 9),
         ],
