@@ -773,7 +773,7 @@ def _decode_files(
         try:
             text = f.content.decode("utf-8")
         except UnicodeDecodeError as exc:
-            refuse(f.name, MSG_UPLOAD_NOT_UTF8.format(position=exc.start))
+            refuse(f.name, MSG_UPLOAD_NOT_UTF8.format(position=exc.start + 1))
             continue
         if "\x00" in text:  # PostgreSQL cannot store it in JSON, and no question file has it
             refuse(f.name, MSG_UPLOAD_BINARY)
