@@ -1155,6 +1155,13 @@ def bank_upload_apply(
         if not claimed:
             status = BankUpload.objects.values_list("status", flat=True).get(pk=upload.pk)
             raise UploadRefused(_refusal_for(status))
+        # Lock the rows the preview read, so no other load or admin save changes them
+        # between the state check below and the writes (PostgreSQL; SQLite's IMMEDIATE
+        # transaction already holds the whole database). Taken here, not in the preview's
+        # savepoint: rolling a savepoint back releases the locks taken inside it.
+        touched = [i["id"] for i in upload.plan.get("items", [])]
+        touched += [r["id"] for r in upload.plan.get("retire", [])]
+        list(Question.objects.select_for_update().filter(external_id__in=touched).values("pk"))
         files = [UploadFile(name, text.encode("utf-8")) for name, text in upload.contents.items()]
         preview = _upload_preview(files=files, options=_options_from(upload.options))
         if preview.problems or preview.bank_state != upload.bank_state:

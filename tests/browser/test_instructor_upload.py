@@ -1,0 +1,101 @@
+"""An instructor loads questions in the browser, and a candidate meets them in a drill."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+from django.contrib.auth.models import Group
+from playwright.sync_api import Page, expect
+
+from accounts.permissions import INSTRUCTORS_GROUP
+from questions import bankfile as bf
+from questions.models import Question
+from tests.browser.conftest import log_in
+from tests.conftest import fill_bank
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.browser
+
+STEM = "A team needs records from many producers kept in order per device. Which service fits?"
+FILE_WITH_A_MISTAKE = textwrap.dedent(
+    f"""\
+    exam: mls-c01
+    questions:
+      - id: de-ordered-stream-001
+        domain: 1
+        task: "1.1"
+        type: single
+        difficulty: 2
+        stem: {STEM}
+        choices:
+          - text: Kinesis Data Streams with the device id as partition key
+            correct: true
+          - text: One S3 bucket per device
+            correct: true
+          - text: An SQS standard queue
+        explanation: A partition key keeps one device's records in order within a shard.
+    """
+)
+
+
+def upload(page: Page, name: str, text: str) -> None:
+    page.get_by_role("link", name="Upload files").first.click()
+    page.get_by_label("Question or blueprint files").set_input_files(
+        {"name": name, "mimeType": "application/yaml", "buffer": text.encode()}
+    )
+    page.get_by_role("button", name="Preview").click()
+
+
+def test_an_instructor_fixes_a_file_applies_it_and_a_candidate_meets_the_question(
+    live_server, page: Page, exam, alice, screenshot
+):
+    fill_bank(exam, per_domain={1: 0, 2: 6, 3: 6, 4: 6})  # domain 1 holds no question yet
+    ines = UserFactory(username="ines")
+    ines.groups.add(Group.objects.get_or_create(name=INSTRUCTORS_GROUP)[0])
+    # The fix: only the first choice is the key.
+    fixed = FILE_WITH_A_MISTAKE.replace(
+        "One S3 bucket per device\n        correct: true\n", "One S3 bucket per device\n"
+    )
+    assert fixed != FILE_WITH_A_MISTAKE
+
+    log_in(page, live_server.url, "ines")
+    page.goto(live_server.url + "/instructor/uploads/")
+    upload(page, "ordered-streams.yaml", FILE_WITH_A_MISTAKE)
+
+    expect(page.get_by_role("heading", name="Problems in the files")).to_be_visible()
+    problem = page.get_by_role("row", name=bf.MSG_SINGLE_CORRECT.format(count=2))
+    expect(problem).to_contain_text("ordered-streams.yaml")
+    expect(problem).to_contain_text("de-ordered-stream-001")
+    expect(problem.get_by_role("cell").nth(1)).to_have_text("3")
+    screenshot("upload-problems")
+
+    upload(page, "ordered-streams.yaml", fixed)
+    expect(
+        page.get_by_role("heading", name="Preview: what loading these files would change")
+    ).to_be_visible()
+    expect(page.get_by_role("heading", name="de-ordered-stream-001: new question")).to_be_visible()
+    expect(page.get_by_text(STEM)).to_be_visible()
+    assert not Question.objects.filter(external_id="de-ordered-stream-001").exists()
+    screenshot("upload-preview")
+
+    page.get_by_role("button", name="Apply").click()
+    expect(page.get_by_text("Applied: created 1")).to_be_visible()
+    expect(page.get_by_role("heading", name="What was loaded")).to_be_visible()
+    page.get_by_role("link", name="All uploads").click()
+    expect(page.get_by_role("cell", name="Applied")).to_be_visible()
+    expect(page.get_by_role("cell", name="Refused: problems in the files")).to_be_visible()
+    screenshot("upload-list")
+
+    page.get_by_role("button", name="Log out").click()
+    log_in(page, live_server.url, "alice")
+    page.get_by_role("link", name="Set up a drill").click()
+    page.get_by_label("1. Data Engineering").check()
+    page.get_by_label("Number of questions").fill("5")
+    page.get_by_label("Timed at the real exam's pace").uncheck()
+    page.get_by_role("button", name="Start drill").click()
+    expect(page.get_by_role("heading", name="Question 1 of 1")).to_be_visible()
+    expect(page.get_by_text(STEM)).to_be_visible()
+    expect(
+        page.get_by_text("Kinesis Data Streams with the device id as partition key")
+    ).to_be_visible()
