@@ -658,6 +658,9 @@ MSG_UPLOAD_CONFLICT = (
     "changed in the admin since the last load and changed in this file too: the admin's "
     "version is kept"
 )
+MSG_UPLOAD_KEPT_ADMIN = (
+    "edited in the admin since the last load and unchanged in this file: the admin's version stays"
+)
 MSG_UPLOAD_DISCARDED = "Discarded: nothing was loaded."
 MSG_UPLOAD_CONFIRM_MASS_RETIRE = (
     "Retiring {count} of {active} active questions ({share:.0%}) is above the {limit:.0%} "
@@ -947,6 +950,8 @@ def bank_plan(
         item: dict[str, Any] = {"id": data["id"], "file": source_file, "kind": kind}
         if kind == ENTRY_NEW:
             item.update(summary="new question", new=data)
+        elif kind == ENTRY_KEPT_ADMIN:
+            item["summary"] = MSG_UPLOAD_KEPT_ADMIN
         elif kind in (ENTRY_NEW_VERSION, ENTRY_METADATA, ENTRY_CONFLICT):
             metadata = _metadata_changes(current, data)
             content_summary = version_change_summary(_content(current), _content(data))
@@ -1006,6 +1011,7 @@ def _upload_preview(*, files: list[UploadFile], options: ReadOptions) -> UploadP
         else:
             question_sources.append((name, text))
     for record in records:
+        record["format"] = options.fmt or record["format"]
         record["kind"] = (
             "blueprint" if any(n == record["name"] for n, _ in blueprint_files) else "questions"
         )
@@ -1165,14 +1171,16 @@ def bank_upload_apply(
         files = [UploadFile(name, text.encode("utf-8")) for name, text in upload.contents.items()]
         preview = _upload_preview(files=files, options=_options_from(upload.options))
         if preview.problems or preview.bank_state != upload.bank_state:
-            BankUpload.objects.filter(pk=upload.pk).update(
-                status=BankUpload.Status.STALE, applied_at=None
-            )
             fresh = _record_preview(
                 user=upload.uploaded_by,
                 preview=preview,
                 contents=dict(upload.contents),
                 options=dict(upload.options),
+            )
+            BankUpload.objects.filter(pk=upload.pk).update(
+                status=BankUpload.Status.STALE,
+                applied_at=None,
+                plan={**upload.plan, "superseded_by": fresh.pk},
             )
             upload.refresh_from_db()
             return ApplyOutcome(upload=upload, message=MSG_UPLOAD_STALE, fresh=fresh)

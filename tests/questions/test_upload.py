@@ -17,6 +17,7 @@ from questions.forms import MSG_NO_FILES
 from questions.models import BankUpload, Exam, Question
 from questions.services import UploadFile, UploadRefused, bank_upload_apply, bank_upload_preview
 from questions.uploadhandlers import MSG_FILE_TOO_BIG, MSG_TOO_MANY_FILES, MSG_TOTAL_TOO_BIG
+from tests.conftest import BLUEPRINT as ROOT_BLUEPRINT
 from tests.factories import UserFactory
 
 
@@ -242,6 +243,9 @@ def test_apply_refuses_when_the_bank_changed_and_makes_a_fresh_preview(exam, ine
     assert response.redirect_chain[-1][0] == reverse("instructor:upload_detail", args=[fresh.pk])
     assert services.MSG_UPLOAD_STALE in response.content.decode()
     assert fresh.plan["items"][0]["metadata"] == [["difficulty", 3, 2]]
+    stale_page = ines_client.get(reverse("instructor:upload_detail", args=[upload.pk]))
+    assert reverse("instructor:upload_detail", args=[fresh.pk]) in stale_page.content.decode()
+    assert "Apply" not in stale_page.content.decode()
     assert Question.objects.get(external_id="de-a").current_version.number == 1
 
 
@@ -415,4 +419,36 @@ def test_the_list_shows_every_upload_newest_first_in_a_fixed_number_of_queries(
     assert "created 1" in page
 
 
-from tests.conftest import BLUEPRINT as ROOT_BLUEPRINT  # noqa: E402
+def test_an_upload_page_is_read_in_a_fixed_number_of_queries(
+    exam, ines, ines_client, django_assert_num_queries
+):
+    applied(ines, ("d1.yaml", bank_file(question("de-a"))))
+    upload = preview(ines, ("d1.yaml", bank_file(question("de-a", stem="Which keeps order?"))))
+    # session, user, instructors group, the upload with its uploader and exam
+    with django_assert_num_queries(4):
+        response = ines_client.get(reverse("instructor:upload_detail", args=[upload.pk]))
+    assert "Which keeps order?" in response.content.decode()
+
+
+def test_an_admin_edit_the_file_does_not_touch_is_kept_and_said_so(exam, ines):
+    applied(ines, ("d1.yaml", bank_file(question("de-a"))))
+    Question.objects.filter(external_id="de-a").update(edited_in_admin=True)
+    upload = preview(ines, ("d1.yaml", bank_file(question("de-a"))))
+    [item] = upload.plan["items"]
+    assert (item["kind"], item["summary"]) == (
+        services.ENTRY_KEPT_ADMIN,
+        services.MSG_UPLOAD_KEPT_ADMIN,
+    )
+
+
+def test_an_admin_edit_the_file_also_changes_is_a_conflict_and_the_admin_wins(exam, ines):
+    applied(ines, ("d1.yaml", bank_file(question("de-a"))))
+    Question.objects.filter(external_id="de-a").update(edited_in_admin=True)
+    upload = preview(ines, ("d1.yaml", bank_file(question("de-a", stem="Which keeps order?"))))
+    [item] = upload.plan["items"]
+    assert (item["kind"], item["summary"]) == (
+        services.ENTRY_CONFLICT,
+        services.MSG_UPLOAD_CONFLICT,
+    )
+    assert bank_upload_apply(upload=upload, user=ines).upload.counts["conflicts"] == 1
+    assert Question.objects.get().current_version.stem == "Which service streams records?"
