@@ -28,7 +28,10 @@ QUESTION_KEYS_REQUIRED = (
     "explanation",
 )
 QUESTION_KEYS_OPTIONAL = ("select", "tags", "status", "references")
-STATUSES = ("active", "retired")
+STATUSES = ("active", "retired", "draft")
+# A draft is kept and listed for instructors but never drawn into an attempt; it is the
+# only status whose explanation may be missing (e.g. an Aiken import, which has none).
+DRAFT = "draft"
 MAX_REFERENCES = 10
 REFERENCE_MAX_LENGTH = 500
 CHOICE_KEYS = ("text", "correct", "why")
@@ -91,7 +94,7 @@ MSG_QUOTE_VALUE = (
 )
 MSG_MULTIPLE_DOCUMENTS = "the file holds more than one YAML document ('---'): keep one"
 MSG_CHOICES_NOT_LIST = "choices must be a list"
-MSG_BAD_STATUS = "status must be 'active' or 'retired'"
+MSG_BAD_STATUS = "status must be 'active', 'retired' or 'draft'"
 MSG_BAD_REFERENCES = (
     "references must be a list of up to 10 http(s) links, each at most 500 characters"
 )
@@ -172,11 +175,20 @@ def text_problem(what: str, value: Any, *, limit: int | None = None) -> str | No
 def validate_question(
     raw: Any, *, exam: str, blueprint: BlueprintIndex
 ) -> tuple[dict | None, list[str]]:
-    """Check one question in file form; return its normalised form and every problem found."""
+    """Check one question in file form; return its normalised form and every problem found.
+
+    `raw` is the mapping form of question files (every format is turned into it first);
+    the result has the keys of QUESTION_KEYS_REQUIRED (plus select, references and a
+    non-active status when given), or is None with one message per problem. Only a
+    question with `status: draft` may leave its explanation out or empty (it is then "").
+    """
     if not isinstance(raw, Mapping):
         return None, [MSG_NOT_MAPPING]
     errors: list[str] = []
-    missing = [k for k in QUESTION_KEYS_REQUIRED if k not in raw]
+    is_draft = raw.get("status") == DRAFT
+    missing = [
+        k for k in QUESTION_KEYS_REQUIRED if k not in raw and not (is_draft and k == "explanation")
+    ]
     if missing:
         errors.append(MSG_MISSING_KEYS.format(keys=", ".join(missing)))
     unknown = sorted(
@@ -250,6 +262,11 @@ def validate_question(
 
     stem = explanation = None
     for key in ("stem", "explanation"):
+        if key == "explanation" and is_draft and not _text(raw.get(key)):
+            # A draft may leave its explanation empty: completing it means writing one.
+            if raw.get(key) not in (None, "") and not isinstance(raw.get(key), str):
+                errors.append(text_problem(key, raw[key]))
+            continue
         if key in raw:
             problem = text_problem(key, raw[key], limit=TEXT_LIMITS[key])
             if problem:
@@ -290,7 +307,7 @@ def validate_question(
             "tags": sorted(set(tags)),
             "stem": stem,
             "choices": choices_out,
-            "explanation": explanation,
+            "explanation": explanation or "",
         }
     )
     if references:
@@ -556,13 +573,21 @@ def format_of(name: str) -> str:
     return formats.format_for_suffix(suffix) or "yaml"
 
 
-def find_question_files(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
+def find_question_files(
+    paths: Iterable[Path], *, fmt: str | None = None
+) -> tuple[list[Path], list[Problem]]:
+    """The files to read: each file given, and in each folder (recursively) the files of
+    format `fmt` (its suffixes, plus .txt for GIFT and Aiken), or of every registered
+    format when `fmt` is None. Returns (files, problems for paths that do not exist)."""
     files: list[Path] = []
     problems: list[Problem] = []
     for path in paths:
         if path.is_dir():
+            from questions import formats
+
+            suffixes = formats.folder_suffixes(fmt)
             files.extend(
-                sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
+                sorted(p for p in path.rglob("*") if p.suffix.lower() in suffixes and p.is_file())
             )
         elif path.is_file():
             files.append(path)
@@ -583,7 +608,7 @@ def parse_files(
     ids used twice across files.
 
     Returns ([(exam code, file path or name, question data)], problems)."""
-    files, problems = find_question_files(paths)
+    files, problems = find_question_files(paths, fmt=options.fmt)
     parsed = [parse_file(path, blueprint=blueprint, options=options) for path in files]
     parsed += [
         parse_text(name, text, blueprint=blueprint, options=options) for name, text in sources

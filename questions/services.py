@@ -246,11 +246,26 @@ def entry_digest(data: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
-def version_change_summary(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> str:
-    """One line saying what differs between two versions' content (file form)."""
+def _draft_flag_changes(question: Question, status: str) -> bool:
+    """Whether giving `question` the status `status` needs a new version: its current
+    version is a draft and the question is being completed, or the other way round."""
+    version = question.current_version
+    return version is not None and version.is_draft != (status == Question.Status.DRAFT)
+
+
+def version_change_summary(
+    old: Mapping[str, Any] | None,
+    new: Mapping[str, Any],
+    question: Question | None = None,
+    status: str | None = None,
+) -> str:
+    """One line saying what differs between two versions' content (file form); with
+    `question` and its new `status`, also whether a draft is being completed."""
     if old is None:
         return "first version"
     parts: list[str] = []
+    if question is not None and status is not None and _draft_flag_changes(question, status):
+        parts.append("draft completed" if status != Question.Status.DRAFT else "made a draft")
     for key, label in (("stem", "stem"), ("explanation", "explanation")):
         if old.get(key) != new.get(key):
             parts.append(label)
@@ -290,6 +305,7 @@ def question_version_create(
         stem=data["stem"],
         explanation=data["explanation"],
         references=list(data.get("references", [])),
+        is_draft=data.get("status") == Question.Status.DRAFT,
         source=source,
         change_summary=summary[:300],
     )
@@ -478,7 +494,8 @@ def entry_change(
         return ENTRY_UNCHANGED, current
     if question.edited_in_admin and not prefer_files:
         return ENTRY_CONFLICT, current
-    if _content(current) != _content(data):
+    status = data.get("status", Question.Status.ACTIVE)
+    if _content(current) != _content(data) or _draft_flag_changes(question, status):
         return ENTRY_NEW_VERSION, current
     return ENTRY_METADATA, current
 
@@ -543,8 +560,9 @@ def _bank_upsert(questions: list[tuple[str, str, dict]], *, prefer_files: bool) 
             result.conflicts.append(f"{question.external_id}: {MSG_CONFLICT}")
             continue
         old_content, new_content = _content(current), _content(data)
+        status = data.get("status", Question.Status.ACTIVE)
         if kind == ENTRY_NEW_VERSION:
-            summary = version_change_summary(old_content, new_content)
+            summary = version_change_summary(old_content, new_content, question, status)
             version = question_version_create(
                 question=question, data=data, source=QuestionVersion.Source.FILE, summary=summary
             )
@@ -552,7 +570,6 @@ def _bank_upsert(questions: list[tuple[str, str, dict]], *, prefer_files: bool) 
             result.changes.append(f"{question.external_id}: v{version.number} {summary}")
         else:
             result.metadata_updated += 1
-        status = data.get("status", Question.Status.ACTIVE)
         if status == Question.Status.RETIRED and question.status != status:
             result.retired += 1
             result.retired_ids.append(question.external_id)
@@ -597,13 +614,14 @@ def question_admin_save(
     version, or None when only metadata changed."""
     old = _content(version_as_data(question.current_version)) if question.current_version else None
     new = _content(data)
+    status = data.get("status", Question.Status.ACTIVE)
     version = None
-    if old != new:
+    if old != new or _draft_flag_changes(question, status):
         version = question_version_create(
             question=question,
             data=data,
             source=QuestionVersion.Source.ADMIN,
-            summary=version_change_summary(old, new),
+            summary=version_change_summary(old, new, question, status),
         )
     question.edited_in_admin = True
     question.save()
@@ -611,20 +629,36 @@ def question_admin_save(
     return version
 
 
-def bank_export(*, exam: Exam, folder: Path) -> list[Path]:
-    """Write the exam's active questions (current versions), one file per domain, in the
-    question file format. Loading the files back changes nothing."""
+def bank_export(
+    *, exam: Exam, folder: Path, fmt: str = "yaml", skipped: list[str] | None = None
+) -> list[Path]:
+    """Write the exam's active and draft questions (current versions), one file per
+    domain, in format `fmt` ("yaml", "gift", "aiken" or "xml"; see questions.formats).
+    Loading the files back changes nothing for every question the format can represent;
+    the ids of those it cannot (Aiken: multiple response) are appended to `skipped`.
+    Returns the paths written."""
+    from questions import formats
+
     folder.mkdir(parents=True, exist_ok=True)
     by_domain: dict[Domain, list[dict]] = defaultdict(list)
-    active = _questions_with_content().filter(
-        task__domain__exam=exam, status=Question.Status.ACTIVE
+    exported = _questions_with_content().filter(
+        task__domain__exam=exam, status__in=[Question.Status.ACTIVE, Question.Status.DRAFT]
     )
-    for question in active.order_by("external_id"):
-        by_domain[question.task.domain].append(question_as_data(question))
+    for question in exported.order_by("task__domain__number", "task__code", "external_id"):
+        data = question_as_data(question)
+        if not formats.can_write(fmt, data):
+            if skipped is not None:
+                skipped.append(data["id"])
+            continue
+        by_domain[question.task.domain].append(data)
     written = []
     for domain in sorted(by_domain, key=lambda d: d.number):
-        path = folder / f"{exam.code}-domain-{domain.number}.yaml"
-        path.write_text(dump_file(exam.code, by_domain[domain]), encoding="utf-8")
+        path = folder / f"{exam.code}-domain-{domain.number}{formats.EXPORT_SUFFIX[fmt]}"
+        if fmt == "yaml":
+            text = dump_file(exam.code, by_domain[domain])
+        else:
+            text = formats.write(fmt, exam=exam.code, questions=by_domain[domain])
+        path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
 
@@ -954,7 +988,12 @@ def bank_plan(
             item["summary"] = MSG_UPLOAD_KEPT_ADMIN
         elif kind in (ENTRY_NEW_VERSION, ENTRY_METADATA, ENTRY_CONFLICT):
             metadata = _metadata_changes(current, data)
-            content_summary = version_change_summary(_content(current), _content(data))
+            content_summary = version_change_summary(
+                _content(current),
+                _content(data),
+                question,
+                data.get("status", Question.Status.ACTIVE),
+            )
             item.update(old=current, new=data, metadata=metadata)
             if kind == ENTRY_CONFLICT:
                 item["summary"] = MSG_UPLOAD_CONFLICT

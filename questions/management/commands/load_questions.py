@@ -2,6 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from questions.bankfile import ReadOptions
+from questions.formats import FORMATS
 from questions.services import BankLoadError, RetireRefused, bank_load
 
 
@@ -31,11 +33,34 @@ class Command(BaseCommand):
             action="store_true",
             help="when a question changed both in the admin and in its file, take the file's",
         )
+        parser.add_argument(
+            "--format",
+            dest="fmt",
+            choices=FORMATS,
+            default=None,
+            help="read every file in this format (default: from each file's extension: "
+            ".yaml/.yml, .gift, .aiken, .xml)",
+        )
+        parser.add_argument(
+            "--exam",
+            default=None,
+            help="exam to file GIFT, Aiken and Moodle XML questions under (default: mls-c01)",
+        )
+        parser.add_argument(
+            "--default-task",
+            default=None,
+            help='task code (e.g. "3.2") for GIFT, Aiken and Moodle XML questions whose '
+            "category names no task",
+        )
 
-    def handle(self, *args, paths: list[Path], check: bool, **options):
+    def handle(self, *args, paths: list[Path], check: bool, fmt: str | None, **options):
+        read_options = ReadOptions(
+            fmt=fmt, exam=options["exam"], default_task=options["default_task"]
+        )
         try:
             result = bank_load(
                 paths=paths,
+                options=read_options,
                 dry_run=check,
                 retire_missing=options["retire_missing"],
                 prefer_files=options["prefer_files"],
