@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 from django.contrib.auth.models import Group
 from playwright.sync_api import Page, expect
 
 from accounts.permissions import INSTRUCTORS_GROUP
-from questions import bankfile as bf
+from questions.formats.common import MSG_FRACTIONS_MULTIPLE
 from questions.models import Question
 from tests.browser.conftest import log_in
 from tests.conftest import fill_bank
@@ -18,31 +16,24 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.browser
 
 STEM = "A team needs records from many producers kept in order per device. Which service fits?"
-FILE_WITH_A_MISTAKE = textwrap.dedent(
-    f"""\
-    exam: mls-c01
-    questions:
-      - id: de-ordered-stream-001
-        domain: 1
-        task: "1.1"
-        type: single
-        difficulty: 2
-        stem: {STEM}
-        choices:
-          - text: Kinesis Data Streams with the device id as partition key
-            correct: true
-          - text: One S3 bucket per device
-            correct: true
-          - text: An SQS standard queue
-        explanation: A partition key keeps one device's records in order within a shard.
-    """
-)
+# A GIFT file as Moodle users write them; the mistake: two answers marked right ("=") in a
+# question meant to have one key.
+FILE_WITH_A_MISTAKE = f"""\
+$CATEGORY: $course$/top/mls-c01/1/1.1
+
+::de-ordered-stream-001::{STEM} {{
+\t=Kinesis Data Streams with the device id as partition key#One key's records stay in order.
+\t=One S3 bucket per device
+\t~An SQS standard queue
+\t####A partition key keeps one device's records in order within a shard.
+}}
+"""
 
 
 def upload(page: Page, name: str, text: str) -> None:
     page.get_by_role("link", name="Upload files").first.click()
     page.get_by_label("Question or blueprint files").set_input_files(
-        {"name": name, "mimeType": "application/yaml", "buffer": text.encode()}
+        {"name": name, "mimeType": "text/plain", "buffer": text.encode()}
     )
     page.get_by_role("button", name="Preview").click()
 
@@ -54,23 +45,22 @@ def test_an_instructor_fixes_a_file_applies_it_and_a_candidate_meets_the_questio
     ines = UserFactory(username="ines")
     ines.groups.add(Group.objects.get_or_create(name=INSTRUCTORS_GROUP)[0])
     # The fix: only the first choice is the key.
-    fixed = FILE_WITH_A_MISTAKE.replace(
-        "One S3 bucket per device\n        correct: true\n", "One S3 bucket per device\n"
-    )
+    fixed = FILE_WITH_A_MISTAKE.replace("=One S3 bucket", "~One S3 bucket")
     assert fixed != FILE_WITH_A_MISTAKE
 
     log_in(page, live_server.url, "ines")
     page.goto(live_server.url + "/instructor/uploads/")
-    upload(page, "ordered-streams.yaml", FILE_WITH_A_MISTAKE)
+    upload(page, "ordered-streams.gift", FILE_WITH_A_MISTAKE)
 
     expect(page.get_by_role("heading", name="Problems in the files")).to_be_visible()
-    problem = page.get_by_role("row", name=bf.MSG_SINGLE_CORRECT.format(count=2))
-    expect(problem).to_contain_text("ordered-streams.yaml")
+    message = MSG_FRACTIONS_MULTIPLE.format(fractions="100%, 100%, 0%")
+    problem = page.get_by_role("row", name=message)
+    expect(problem).to_contain_text("ordered-streams.gift")
     expect(problem).to_contain_text("de-ordered-stream-001")
     expect(problem.get_by_role("cell").nth(1)).to_have_text("3")
     screenshot("upload-problems")
 
-    upload(page, "ordered-streams.yaml", fixed)
+    upload(page, "ordered-streams.gift", fixed)
     expect(
         page.get_by_role("heading", name="Preview: what loading these files would change")
     ).to_be_visible()
