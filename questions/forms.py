@@ -8,6 +8,7 @@ from questions import formats
 from questions.models import Exam, TaskStatement
 
 MSG_NO_FILES = "Choose at least one file."
+FORMAT_LABELS = {"yaml": "YAML", "gift": "GIFT", "aiken": "Aiken", "xml": "Moodle XML"}
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -34,12 +35,12 @@ class BankUploadForm(forms.Form):
     files = MultipleFileField(
         label="Question or blueprint files",
         required=False,
-        help_text="YAML question files, an exam blueprint (YAML), or any format below.",
+        help_text="Question files (YAML, GIFT, Aiken or Moodle XML) and exam blueprints (YAML).",
     )
     format = forms.ChoiceField(
         required=False,
         label="Format",
-        help_text="By file name: .yaml/.yml and the suffixes each format registers.",
+        help_text="By file name: .yaml/.yml, .gift, .aiken, .xml. Choose one for .txt files.",
     )
     exam = forms.ModelChoiceField(
         queryset=Exam.objects.order_by("code"),
@@ -51,14 +52,13 @@ class BankUploadForm(forms.Form):
     default_task = forms.ChoiceField(
         required=False,
         label="Default task statement",
-        help_text="For questions in files without categories.",
+        help_text="Where questions go when their file gives no category (GIFT, Aiken, XML).",
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["format"].choices = [("", "By file name")] + [
-            (fmt, fmt.upper() if len(fmt) <= 4 else fmt.capitalize())
-            for fmt in sorted(formats.SUFFIXES)
+            (fmt, FORMAT_LABELS.get(fmt, fmt)) for fmt in formats.SUFFIXES
         ]
         self.fields["exam"].empty_label = None
         self.fields["exam"].initial = self.fields["exam"].queryset.first()

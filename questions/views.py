@@ -94,6 +94,7 @@ def upload_detail(request: HttpRequest, upload_id: int) -> HttpResponse:
     context = {
         "upload": upload,
         "counts": upload.plan.get("counts", {}),
+        "items": items,
         "changed": [i for i in items if i["kind"] != services.ENTRY_UNCHANGED],
         "unchanged": [i for i in items if i["kind"] == services.ENTRY_UNCHANGED],
         "retire": upload.plan.get("retire", []),

@@ -30,11 +30,14 @@ $CATEGORY: $course$/top/mls-c01/1/1.1
 """
 
 
-def upload(page: Page, name: str, text: str) -> None:
+def upload(page: Page, name: str, text: str, screenshot=None) -> None:
     page.get_by_role("link", name="Upload files").first.click()
     page.get_by_label("Question or blueprint files").set_input_files(
         {"name": name, "mimeType": "text/plain", "buffer": text.encode()}
     )
+    expect(page.get_by_label("Format")).to_have_value("")  # by file name: .gift is GIFT
+    if screenshot:
+        screenshot("upload-form")
     page.get_by_role("button", name="Preview").click()
 
 
@@ -50,7 +53,7 @@ def test_an_instructor_fixes_a_file_applies_it_and_a_candidate_meets_the_questio
 
     log_in(page, live_server.url, "ines")
     page.goto(live_server.url + "/instructor/uploads/")
-    upload(page, "ordered-streams.gift", FILE_WITH_A_MISTAKE)
+    upload(page, "ordered-streams.gift", FILE_WITH_A_MISTAKE, screenshot)
 
     expect(page.get_by_role("heading", name="Problems in the files")).to_be_visible()
     message = MSG_FRACTIONS_MULTIPLE.format(fractions="100%, 100%, 0%")

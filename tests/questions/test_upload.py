@@ -123,6 +123,14 @@ def test_a_preview_lists_every_problem_with_its_file_line_and_question(exam, ine
     assert not Question.objects.exists()
 
 
+def test_the_problems_page_shows_the_problems_and_no_plan(exam, ines, ines_client):
+    bad = bank_file(question("de-bad").replace("difficulty: 2", "difficulty: 7"))
+    upload = preview(ines, ("d1.yaml", bad))
+    page = ines_client.get(reverse("instructor:upload_detail", args=[upload.pk])).content.decode()
+    assert "Problems in the files" in page and bf.MSG_BAD_DIFFICULTY in page
+    assert "The plan" not in page and "Apply" not in page
+
+
 def test_a_preview_plans_new_questions_new_versions_unchanged_and_what_could_be_retired(exam, ines):
     applied(ines, ("d1.yaml", bank_file(question("de-a"), question("de-b"), question("de-c"))))
     changed = bank_file(
@@ -189,6 +197,23 @@ def test_an_empty_file_and_two_files_of_one_name_are_problems(exam, ines):
     messages = [p["message"] for p in upload.problems]
     assert services.MSG_UPLOAD_EMPTY_FILE in messages
     assert services.MSG_UPLOAD_SAME_NAME.format(name="b.yaml") in messages
+
+
+def test_a_gift_file_without_categories_goes_to_the_default_task_chosen(exam, ines):
+    gift = (
+        "::de-gift-001::Which service keeps one device's records in order? {\n"
+        "\t=Kinesis Data Streams\n\t~Amazon SQS standard queues\n"
+        "\t####Records with one partition key stay in order.\n}\n"
+    )
+    upload = preview(
+        ines, ("streams.txt", gift.encode()), fmt="gift", exam="mls-c01", default_task="1.2"
+    )
+    assert upload.status == BankUpload.Status.PREVIEWED, upload.problems
+    assert upload.files[0]["format"] == "gift"
+    [item] = upload.plan["items"]
+    assert (item["id"], item["kind"], item["new"]["task"]) == ("de-gift-001", "new", "1.2")
+    bank_upload_apply(upload=upload, user=ines)
+    assert Question.objects.get().source_file == "upload:streams.txt"
 
 
 # --- apply -----------------------------------------------------------------------------
