@@ -740,6 +740,7 @@ class UploadPreview:
     exam_code: str | None
     questions: list[tuple[str, str, dict]] = field(default_factory=list)
     blueprints: list[dict[str, Any]] = field(default_factory=list)
+    contents: dict[str, str] = field(default_factory=dict)  # name → text of each readable file
 
 
 @dataclass
@@ -1057,9 +1058,10 @@ def _upload_preview(*, files: list[UploadFile], options: ReadOptions) -> UploadP
     blueprints: list[dict[str, Any]] = []
     codes: dict[str, str] = {}
     for name, data in blueprint_files:
-        for message in blueprint_validate(data):
+        messages = blueprint_validate(data)
+        for message in messages:
             problems.append({"file": name, "line": "", "question": "", "message": message})
-        if not blueprint_validate(data):
+        if not messages:
             if data["code"] in codes:
                 other = codes[data["code"]]
                 message = MSG_UPLOAD_DUPLICATE_EXAM.format(code=data["code"], other=other)
@@ -1101,6 +1103,7 @@ def _upload_preview(*, files: list[UploadFile], options: ReadOptions) -> UploadP
         exam_code=exam_codes[0] if len(exam_codes) == 1 else None,
         questions=questions,
         blueprints=blueprints,
+        contents=dict(sources),
     )
 
 
@@ -1146,10 +1149,8 @@ def bank_upload_preview(*, user, files: list[UploadFile], options: ReadOptions) 
     MAX_FILE_BYTES each, settings.UPLOAD_MAX_FILES files and UPLOAD_MAX_TOTAL_BYTES in all;
     YAML is read with the safe loader, so nothing in a file is ever executed."""
     preview = _upload_preview(files=files, options=options)
-    decodable, _, _ = _decode_files(files)
-    contents = dict(decodable)
     return _record_preview(
-        user=user, preview=preview, contents=contents, options=_options_data(options)
+        user=user, preview=preview, contents=preview.contents, options=_options_data(options)
     )
 
 
@@ -1209,7 +1210,10 @@ def bank_upload_apply(
         list(Question.objects.select_for_update().filter(external_id__in=touched).values("pk"))
         files = [UploadFile(name, text.encode("utf-8")) for name, text in upload.contents.items()]
         preview = _upload_preview(files=files, options=_options_from(upload.options))
-        if preview.problems or preview.bank_state != upload.bank_state:
+        # The state digest catches every change that could alter the plan; comparing the
+        # plans themselves as well makes "exactly what was previewed" literal.
+        same_plan = json.loads(json.dumps(preview.plan, default=str)) == upload.plan
+        if preview.problems or preview.bank_state != upload.bank_state or not same_plan:
             fresh = _record_preview(
                 user=upload.uploaded_by,
                 preview=preview,
