@@ -477,3 +477,56 @@ def test_an_admin_edit_the_file_also_changes_is_a_conflict_and_the_admin_wins(ex
     )
     assert bank_upload_apply(upload=upload, user=ines).upload.counts["conflicts"] == 1
     assert Question.objects.get().current_version.stem == "Which service streams records?"
+
+
+def test_a_second_apply_from_a_page_loaded_before_the_first_is_refused(exam, ines):
+    upload = preview(ines, ("d1.yaml", bank_file(question("de-a"))))
+    same_page = BankUpload.objects.get(pk=upload.pk)  # another tab, still showing Apply
+    bank_upload_apply(upload=upload, user=ines)
+    with pytest.raises(UploadRefused) as refused:
+        bank_upload_apply(upload=same_page, user=ines)
+    assert refused.value.message == services.MSG_UPLOAD_ALREADY_APPLIED
+    assert Question.objects.get().versions.count() == 1
+
+
+def test_the_apply_form_asks_for_the_confirmation_above_the_safety_limit(exam, ines, ines_client):
+    applied(ines, ("d1.yaml", bank_file(*(question(f"de-{n}") for n in range(4)))))
+    upload = preview(ines, ("d1.yaml", bank_file(question("de-0"))))
+    url = reverse("instructor:upload_apply", args=[upload.pk])
+    page = ines_client.get(reverse("instructor:upload_detail", args=[upload.pk])).content.decode()
+    assert "Also retire the 3 questions" in page and 'name="confirm_mass_retire"' in page
+
+    response = ines_client.post(url, {"retire": "on"}, follow=True)
+    assert "above the 10% safety limit" in response.content.decode()
+    assert Question.objects.filter(status=Question.Status.ACTIVE).count() == 4
+
+    ines_client.post(url, {"retire": "on", "confirm_mass_retire": "on"})
+    assert Question.objects.filter(status=Question.Status.RETIRED).count() == 3
+
+
+def test_nothing_in_a_file_is_executed(exam, ines, tmp_path):
+    marker = tmp_path / "ran"
+    hostile = f'exam: !!python/object/apply:os.system ["touch {marker}"]\nquestions: []\n'
+    upload = preview(ines, ("hostile.yaml", hostile.encode()))
+    assert upload.status == BankUpload.Status.INVALID
+    assert "python/object/apply" in upload.problems[0]["message"]
+    assert not marker.exists()
+
+
+def test_each_file_is_recorded_with_its_size_digest_and_format(exam, ines):
+    content = bank_file(question("de-a"))
+    upload = preview(ines, ("d1.yaml", content))
+    [record] = upload.files
+    assert (record["name"], record["size"], record["format"], record["kind"]) == (
+        "d1.yaml",
+        len(content),
+        "yaml",
+        "questions",
+    )
+    assert len(record["sha256"]) == 64
+    assert upload.contents == {"d1.yaml": content.decode()}
+    assert upload.exam == exam
+
+
+def test_the_upload_form_refuses_other_methods(exam, ines_client):
+    assert ines_client.put(reverse("instructor:upload_new")).status_code == 405
