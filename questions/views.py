@@ -32,6 +32,7 @@ def _get_upload(upload_id: int) -> BankUpload:
 @instructor_required
 @require_GET
 def upload_list(request: HttpRequest) -> HttpResponse:
+    """Every upload, newest first, UPLOADS_PAGE_SIZE a page: who, when, files, result, counts."""
     uploads = (
         BankUpload.objects.select_related("uploaded_by", "exam")
         .defer("contents", "plan", "problems")
@@ -46,6 +47,7 @@ def upload_list(request: HttpRequest) -> HttpResponse:
 @instructor_required
 @require_http_methods(["GET", "POST"])
 def upload_new(request: HttpRequest) -> HttpResponse:
+    """The upload form (GET); POST records the upload and shows its preview or problems."""
     # The limiting handler must be in place before anything reads the body, CSRF included
     # (Django's documented way: exempt here, protect the inner view).
     handler = LimitedUploadHandler(request)
@@ -89,6 +91,7 @@ def _render_new(request: HttpRequest, form: BankUploadForm, status: int = 200) -
 @instructor_required
 @require_GET
 def upload_detail(request: HttpRequest, upload_id: int) -> HttpResponse:
+    """One upload: its problems, or its plan with Apply and Discard, or its outcome."""
     upload = _get_upload(upload_id)
     items = upload.plan.get("items", [])
     context = {
@@ -109,6 +112,8 @@ def upload_detail(request: HttpRequest, upload_id: int) -> HttpResponse:
 @instructor_required
 @require_POST
 def upload_apply(request: HttpRequest, upload_id: int) -> HttpResponse:
+    """Apply the previewed plan (see services.bank_upload_apply); a stale preview leads to
+    the fresh one made in its place."""
     upload = _get_upload(upload_id)
     form = ApplyForm(request.POST)
     form.is_valid()  # two check boxes: anything else reads as unticked
@@ -132,6 +137,7 @@ def upload_apply(request: HttpRequest, upload_id: int) -> HttpResponse:
 @instructor_required
 @require_POST
 def upload_discard(request: HttpRequest, upload_id: int) -> HttpResponse:
+    """Discard a previewed upload: nothing is loaded, the record stays in the list."""
     upload = _get_upload(upload_id)
     try:
         services.bank_upload_discard(upload=upload, user=request.user)

@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 from accounts.permissions import INSTRUCTORS_GROUP
 from questions.formats.common import MSG_FRACTIONS_MULTIPLE
 from questions.models import Question
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, serious_violations
 from tests.conftest import fill_bank
 from tests.factories import UserFactory
 
@@ -61,6 +61,7 @@ def test_an_instructor_fixes_a_file_applies_it_and_a_candidate_meets_the_questio
     expect(problem).to_contain_text("ordered-streams.gift")
     expect(problem).to_contain_text("de-ordered-stream-001")
     expect(problem.get_by_role("cell").nth(1)).to_have_text("3")
+    assert serious_violations(page) == []
     screenshot("upload-problems")
 
     upload(page, "ordered-streams.gift", fixed)
@@ -70,6 +71,7 @@ def test_an_instructor_fixes_a_file_applies_it_and_a_candidate_meets_the_questio
     expect(page.get_by_role("heading", name="de-ordered-stream-001: new question")).to_be_visible()
     expect(page.get_by_text(STEM)).to_be_visible()
     assert not Question.objects.filter(external_id="de-ordered-stream-001").exists()
+    assert serious_violations(page) == []
     screenshot("upload-preview")
 
     page.get_by_role("button", name="Apply").click()
@@ -92,3 +94,85 @@ def test_an_instructor_fixes_a_file_applies_it_and_a_candidate_meets_the_questio
     expect(
         page.get_by_text("Kinesis Data Streams with the device id as partition key")
     ).to_be_visible()
+
+
+BLUEPRINT = """\
+code: dva-c02
+name: Developer Associate
+question_count: 65
+minutes: 130
+pass_mark_percent: 72
+domains:
+  - number: 1
+    name: Development with AWS services
+    weight: 60
+    tasks:
+      - {code: "1.1", name: Develop code for applications}
+  - number: 2
+    name: Security
+    weight: 40
+    tasks:
+      - {code: "2.1", name: Implement authentication}
+"""
+DVA_QUESTIONS = """\
+exam: dva-c02
+questions:
+  - id: dva-retry-001
+    domain: 1
+    task: "1.1"
+    type: single
+    difficulty: 2
+    stem: A client calls a throttled API. What should it do between retries?
+    choices:
+      - text: Wait longer after each failure, with jitter
+        correct: true
+      - text: Retry at once in a tight loop
+    explanation: Backoff with jitter spreads retries out so the service can recover.
+"""
+
+
+def test_an_instructor_loads_another_exams_blueprint_and_its_questions(
+    live_server, page: Page, exam, screenshot
+):
+    ines = UserFactory(username="ines")
+    ines.groups.add(Group.objects.get_or_create(name=INSTRUCTORS_GROUP)[0])
+    log_in(page, live_server.url, "ines")
+    page.goto(live_server.url + "/instructor/uploads/new/")
+    page.get_by_label("Question or blueprint files").set_input_files(
+        [
+            {"name": "dva-c02.yaml", "mimeType": "text/plain", "buffer": BLUEPRINT.encode()},
+            {"name": "dva-1.yaml", "mimeType": "text/plain", "buffer": DVA_QUESTIONS.encode()},
+        ]
+    )
+    page.get_by_role("button", name="Preview").click()
+    expect(
+        page.get_by_role("heading", name="Blueprint: Developer Associate (dva-c02)")
+    ).to_be_visible()
+    expect(page.get_by_role("rowheader", name="1. Development with AWS services")).to_be_visible()
+    expect(page.get_by_text("new exam dva-c02")).to_be_visible()
+    expect(page.get_by_role("heading", name="dva-retry-001: new question")).to_be_visible()
+    screenshot("upload-blueprint-preview")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.get_by_text("Applied: created 1")).to_be_visible()
+    assert Question.objects.get(external_id="dva-retry-001").task.domain.exam.code == "dva-c02"
+
+
+def test_a_changed_question_is_previewed_beside_the_version_in_the_bank(
+    live_server, page: Page, exam, screenshot
+):
+    ines = UserFactory(username="ines")
+    ines.groups.add(Group.objects.get_or_create(name=INSTRUCTORS_GROUP)[0])
+    fixed = FILE_WITH_A_MISTAKE.replace("=One S3 bucket", "~One S3 bucket")
+    log_in(page, live_server.url, "ines")
+    page.goto(live_server.url + "/instructor/uploads/")
+    upload(page, "ordered-streams.gift", fixed)
+    page.get_by_role("button", name="Apply").click()
+    expect(page.get_by_text("Applied: created 1")).to_be_visible()
+
+    upload(page, "ordered-streams.gift", fixed.replace("Which service fits?", "Which fits best?"))
+    expect(page.get_by_role("heading", name="de-ordered-stream-001: new version")).to_be_visible()
+    expect(page.get_by_text("changed: stem")).to_be_visible()
+    expect(page.get_by_role("heading", name="Now in the bank")).to_be_visible()
+    expect(page.get_by_role("heading", name="In the file")).to_be_visible()
+    assert serious_violations(page) == []
+    screenshot("upload-new-version")

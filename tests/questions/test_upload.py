@@ -175,6 +175,8 @@ def test_the_preview_page_shows_the_old_and_new_version_side_by_side(exam, ines,
     assert "Now in the bank" in page and "In the file" in page
     assert "Which service streams records?" in page and "Which service keeps order?" in page
     assert "✓ Key" in page
+    assert page.count("Stem changed") == 2  # marked on both sides; the choices are the same
+    assert "Choices, key or rationales changed" not in page
 
 
 def test_files_that_are_not_utf8_text_get_a_clear_problem(exam, ines):
