@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -1214,19 +1214,7 @@ def bank_upload_apply(
         # plans themselves as well makes "exactly what was previewed" literal.
         same_plan = json.loads(json.dumps(preview.plan, default=str)) == upload.plan
         if preview.problems or preview.bank_state != upload.bank_state or not same_plan:
-            fresh = _record_preview(
-                user=upload.uploaded_by,
-                preview=preview,
-                contents=dict(upload.contents),
-                options=dict(upload.options),
-            )
-            BankUpload.objects.filter(pk=upload.pk).update(
-                status=BankUpload.Status.STALE,
-                applied_at=None,
-                plan={**upload.plan, "superseded_by": fresh.pk},
-            )
-            upload.refresh_from_db()
-            return ApplyOutcome(upload=upload, message=MSG_UPLOAD_STALE, fresh=fresh)
+            return _refuse_as_stale(upload, preview)
         plan = preview.plan
         retire_ids = [r["id"] for r in plan.get("retire", [])] if retire else []
         if retire_ids and plan["retire_needs_confirmation"] and not confirm_mass_retire:
@@ -1238,9 +1226,17 @@ def bank_upload_apply(
                     limit=RETIRE_MISSING_MAX_SHARE,
                 )
             )
-        for data in preview.blueprints:
-            blueprint_load(data=data)
-        result = _bank_upsert(preview.questions, prefer_files=False)
+        try:
+            with transaction.atomic():
+                for data in preview.blueprints:
+                    blueprint_load(data=data)
+                result = _bank_upsert(preview.questions, prefer_files=False)
+        except IntegrityError:
+            # A question id that did not exist when the state was checked (so no row to
+            # lock) was created since by another load: the bank changed after all.
+            files = [UploadFile(n, t.encode("utf-8")) for n, t in upload.contents.items()]
+            fresh = _upload_preview(files=files, options=_options_from(upload.options))
+            return _refuse_as_stale(upload, fresh)
         if retire_ids:
             Question.objects.filter(
                 external_id__in=retire_ids, status=Question.Status.ACTIVE
@@ -1265,6 +1261,24 @@ def bank_upload_apply(
     upload.refresh_from_db()
     summary = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items())
     return ApplyOutcome(upload=upload, message=MSG_UPLOAD_APPLIED.format(summary=summary))
+
+
+def _refuse_as_stale(upload: BankUpload, preview: UploadPreview) -> ApplyOutcome:
+    """Mark `upload` STALE (inside the caller's transaction) and record `preview`, made from
+    the same files against the bank as it is now, as a fresh upload."""
+    fresh = _record_preview(
+        user=upload.uploaded_by,
+        preview=preview,
+        contents=dict(upload.contents),
+        options=dict(upload.options),
+    )
+    BankUpload.objects.filter(pk=upload.pk).update(
+        status=BankUpload.Status.STALE,
+        applied_at=None,
+        plan={**upload.plan, "superseded_by": fresh.pk},
+    )
+    upload.refresh_from_db()
+    return ApplyOutcome(upload=upload, message=MSG_UPLOAD_STALE, fresh=fresh)
 
 
 def bank_upload_discard(*, upload: BankUpload, user) -> BankUpload:

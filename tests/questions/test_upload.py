@@ -8,6 +8,8 @@ import textwrap
 import pytest
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError
+from django.test import Client
 from django.urls import reverse
 
 from accounts.permissions import INSTRUCTORS_GROUP
@@ -532,3 +534,28 @@ def test_each_file_is_recorded_with_its_size_digest_and_format(exam, ines):
 
 def test_the_upload_form_refuses_other_methods(exam, ines_client):
     assert ines_client.put(reverse("instructor:upload_new")).status_code == 405
+
+
+def test_an_id_taken_by_another_load_during_apply_is_a_changed_bank_not_an_error(
+    exam, ines, monkeypatch
+):
+    upload = preview(ines, ("d1.yaml", bank_file(question("de-a"), question("de-b"))))
+
+    def taken_meanwhile(questions, **kwargs):
+        Question.objects.create(external_id="de-zz", task=exam.domains.first().tasks.first())
+        raise IntegrityError("UNIQUE constraint failed: questions_question.external_id")
+
+    monkeypatch.setattr(services, "_bank_upsert", taken_meanwhile)
+    outcome = bank_upload_apply(upload=upload, user=ines)
+    assert outcome.message == services.MSG_UPLOAD_STALE
+    assert outcome.upload.status == BankUpload.Status.STALE
+    assert outcome.fresh.status == BankUpload.Status.PREVIEWED
+    assert not Question.objects.exists()  # the half-done load was rolled back
+
+
+def test_the_upload_form_checks_the_csrf_token(exam, ines):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(ines)
+    files = [SimpleUploadedFile("d1.yaml", bank_file(question("de-a")))]
+    assert client.post(reverse("instructor:upload_new"), {"files": files}).status_code == 403
+    assert not BankUpload.objects.exists()
