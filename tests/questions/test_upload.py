@@ -559,3 +559,13 @@ def test_the_upload_form_checks_the_csrf_token(exam, ines):
     files = [SimpleUploadedFile("d1.yaml", bank_file(question("de-a")))]
     assert client.post(reverse("instructor:upload_new"), {"files": files}).status_code == 403
     assert not BankUpload.objects.exists()
+
+
+def test_a_blueprint_changed_after_its_preview_is_refused_with_a_fresh_preview(exam, ines):
+    text = ROOT_BLUEPRINT.read_text()
+    upload = preview(ines, ("mls-c01.yaml", text.replace("minutes: 170", "minutes: 180").encode()))
+    Exam.objects.filter(code="mls-c01").update(minutes=175)
+    outcome = bank_upload_apply(upload=upload, user=ines)
+    assert outcome.upload.status == BankUpload.Status.STALE
+    assert outcome.fresh.plan["blueprints"][0]["changes"] == ["minutes: 175 → 180"]
+    assert Exam.objects.get(code="mls-c01").minutes == 175
