@@ -19,6 +19,7 @@ from questions.forms import MSG_NO_FILES
 from questions.models import BankUpload, Exam, Question
 from questions.services import UploadFile, UploadRefused, bank_upload_apply, bank_upload_preview
 from questions.uploadhandlers import MSG_FILE_TOO_BIG, MSG_TOO_MANY_FILES, MSG_TOTAL_TOO_BIG
+from questions.views import UPLOADS_PAGE_SIZE
 from tests.conftest import BLUEPRINT as ROOT_BLUEPRINT
 from tests.factories import UserFactory
 
@@ -569,3 +570,22 @@ def test_a_blueprint_changed_after_its_preview_is_refused_with_a_fresh_preview(e
     assert outcome.upload.status == BankUpload.Status.STALE
     assert outcome.fresh.plan["blueprints"][0]["changes"] == ["minutes: 175 → 180"]
     assert Exam.objects.get(code="mls-c01").minutes == 175
+
+
+def test_the_list_is_paginated(exam, ines, ines_client):
+    BankUpload.objects.bulk_create(
+        BankUpload(uploaded_by=ines, status=BankUpload.Status.INVALID, files=[{"name": f"f{n}"}])
+        for n in range(UPLOADS_PAGE_SIZE + 1)
+    )
+    first = ines_client.get(reverse("instructor:uploads")).content.decode()
+    second = ines_client.get(reverse("instructor:uploads") + "?page=2").content.decode()
+    assert "Page 1 of 2" in first and "Older →" in first
+    assert second.count('data-label="When"') == 1
+
+
+def test_a_signed_out_apply_goes_to_log_in_and_changes_nothing(exam, ines, client):
+    upload = preview(ines, ("d1.yaml", bank_file(question("de-a"))))
+    response = client.post(reverse("instructor:upload_apply", args=[upload.pk]))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    upload.refresh_from_db()
+    assert upload.status == BankUpload.Status.PREVIEWED and not Question.objects.exists()
