@@ -1256,7 +1256,10 @@ def bank_upload_apply(
             "blueprints": len(preview.blueprints),
         }
         BankUpload.objects.filter(pk=upload.pk).update(
-            counts=counts, options={**upload.options, "retire": bool(retire_ids)}
+            counts=counts,
+            options={**upload.options, "retire": bool(retire_ids)},
+            # A new exam's blueprint exists only now.
+            exam=Exam.objects.filter(code=preview.exam_code).first() if preview.exam_code else None,
         )
     upload.refresh_from_db()
     summary = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items())

@@ -345,7 +345,8 @@ def test_another_exams_blueprint_and_its_questions_load_in_one_upload(exam, ines
     assert upload.plan["blueprints"][0]["changes"] == ["new exam dva-c02"]
     assert upload.plan["counts"]["new"] == 1
     assert not Exam.objects.filter(code="dva-c02").exists()  # the preview wrote nothing
-    bank_upload_apply(upload=upload, user=ines)
+    assert upload.exam is None  # not loaded yet
+    assert bank_upload_apply(upload=upload, user=ines).upload.exam.code == "dva-c02"
     assert Question.objects.get(external_id="dva-a").task.domain.exam.code == "dva-c02"
 
 
