@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from exams.selectors import default_exam
 from questions import formats
 from questions.models import Exam, TaskStatement
 
@@ -61,7 +62,7 @@ class BankUploadForm(forms.Form):
             (fmt, FORMAT_LABELS.get(fmt, fmt)) for fmt in formats.SUFFIXES
         ]
         self.fields["exam"].empty_label = None
-        self.fields["exam"].initial = self.fields["exam"].queryset.first()
+        self.fields["exam"].initial = default_exam()
         tasks = TaskStatement.objects.select_related("domain__exam").order_by(
             "domain__exam__code", "domain__number", "code"
         )
