@@ -261,3 +261,11 @@ PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60 * 3)  # secon
 ANSWER_GRACE_SECONDS = env_int("ANSWER_GRACE_SECONDS", 3)
 # The exam of a candidate who has not chosen one (then the first exam by code).
 DEFAULT_EXAM_CODE = os.environ.get("DEFAULT_EXAM_CODE", "mls-c01").strip()
+
+# Question and blueprint files uploaded by instructors (/instructor/uploads/): at most this
+# many files, this many bytes in all (each file also at most bankfile.MAX_FILE_BYTES). An
+# upload handler stops reading the request as soon as either is passed, so the page says so
+# instead of Django's 400. DATA_UPLOAD_MAX_MEMORY_SIZE (the form fields other than files)
+# keeps Django's 2.5 MB default: the upload form's other fields are a few bytes.
+UPLOAD_MAX_FILES = env_int("UPLOAD_MAX_FILES", 20)
+UPLOAD_MAX_TOTAL_BYTES = env_int("UPLOAD_MAX_TOTAL_BYTES", 20 * 1024 * 1024)

@@ -1,14 +1,18 @@
 """The instructors' area (/instructor/): item analysis and worklist, problem reports,
 cohort results and study groups, bank uploads. Every view here 404s for non-instructors."""
 
-from django.urls import path  # each area appends its routes below
+from django.urls import path
+
+from questions import blueprint_views
+from questions import views as question_views
 
 app_name = "instructor"
 
-urlpatterns: list = []
-
-from questions import blueprint_views  # noqa: E402
-
-urlpatterns += [
+urlpatterns = [
     path("blueprint/", blueprint_views.blueprint_upload, name="blueprint_upload"),
+    path("uploads/", question_views.upload_list, name="uploads"),
+    path("uploads/new/", question_views.upload_new, name="upload_new"),
+    path("uploads/<int:upload_id>/", question_views.upload_detail, name="upload_detail"),
+    path("uploads/<int:upload_id>/apply/", question_views.upload_apply, name="upload_apply"),
+    path("uploads/<int:upload_id>/discard/", question_views.upload_discard, name="upload_discard"),
 ]
