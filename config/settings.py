@@ -258,3 +258,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "mlsprep <noreply@localhost>")
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60 * 3)  # seconds
 ANSWER_GRACE_SECONDS = env_int("ANSWER_GRACE_SECONDS", 3)
+
+# Item analysis (instructors' statistics and worklist): overrides of the thresholds in
+# exams.item_analysis.Thresholds, whose docstring gives each default and its source, e.g.
+# ITEM_ANALYSIS = {"min_sample": 50, "too_easy": 0.95}.
+ITEM_ANALYSIS: dict[str, float] = {}

@@ -1,0 +1,512 @@
+"""Item analysis: statistics per question version from submitted attempts, and the
+worklist rules that turn them into "questions that need a look".
+
+Every figure comes with the count behind it. Full mocks and drills are analysed apart
+(a drill's candidates chose its domain, so its facility is not comparable with a mock's);
+missed-question practice is left out entirely, since it only draws questions the candidate
+already got wrong or flagged and would bias every figure. Only SUBMITTED attempts count.
+
+The database does the aggregation (two grouped queries over the attempt items, see
+`_ITEM_SQL` and `_PICKS_SQL`); Python finishes each version's figures in O(1) from its sums,
+so a page costs the same number of queries whatever the number of attempts.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+from django.db.models import Count, Q
+
+from exams.models import Attempt, AttemptItem, ProblemReport
+from questions.models import Choice, Exam, QuestionVersion
+
+MODES = {Attempt.Mode.FULL: "Full mocks", Attempt.Mode.DRILL: "Drills"}
+
+# Kelley (1939), "The selection of upper and lower groups for the validation of test
+# items", J. Educ. Psychol. 30: the upper and lower 27% by total score give the most
+# sensitive comparison of the extremes. Used as a whole percent in SQL integer arithmetic.
+GROUP_PERCENT = 27
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When a worklist rule fires. Defaults from the item-analysis literature; override any
+    of them with `settings.ITEM_ANALYSIS = {"min_sample": 50, ...}`.
+
+    - min_sample (30 responses): below it no statistical mark is shown. 30 is the usual
+      floor for a stable proportion or correlation in classical item analysis (e.g.
+      Moodle's quiz statistics warn that figures from few attempts are unreliable; Crocker &
+      Algina 1986 ch. 14 recommend samples well above it for final decisions).
+    - too_easy (facility > 0.90) and too_hard (facility < 0.20): Moodle quiz statistics,
+      "Facility index": 90-94% "very easy", 11-20% "difficult", 5% or less "extremely
+      difficult or something wrong with the question".
+    - poor_discrimination (< 0.20): Ebel & Frisbie (1991), Essentials of Educational
+      Measurement: an index under 0.20 marks a poor item to revise or discard; Moodle's
+      "Discrimination index" calls 0-19% "very weak" and a negative value "probably invalid".
+    - distractor_min_share (< 5% of responses): Haladyna & Downing (1993), "How many
+      options is enough for a multiple-choice test item?", Educ. Psychol. Meas. 53: a
+      distractor chosen by fewer than 5% of examinees is non-functioning.
+    - flagged_share (> 30% of responses flagged for review): no literature value; a product
+      choice, well above the flag rate of an ordinary question, so it points at stems that
+      make candidates hesitate.
+    - open_reports (≥ 1): any open problem report is a mark. A report is a person's direct
+      statement, not a sampled statistic, so it has its own minimum, not min_sample.
+    """
+
+    min_sample: int = 30
+    too_easy: float = 0.90
+    too_hard: float = 0.20
+    poor_discrimination: float = 0.20
+    distractor_min_share: float = 0.05
+    flagged_share: float = 0.30
+    open_reports: int = 1
+
+
+def thresholds() -> Thresholds:
+    """The thresholds in force: the defaults overridden by `settings.ITEM_ANALYSIS`.
+
+    Raises ImproperlyConfigured for an unknown name or a value of the wrong type."""
+    overrides = getattr(settings, "ITEM_ANALYSIS", {}) or {}
+    known = {f.name: f.type for f in fields(Thresholds)}
+    values = {}
+    for name, value in overrides.items():
+        if name not in known:
+            raise ImproperlyConfigured(f"ITEM_ANALYSIS: unknown threshold {name!r}")
+        wanted = int if known[name] == "int" else float
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ImproperlyConfigured(f"ITEM_ANALYSIS[{name!r}] must be a number")
+        if wanted is int and not float(value).is_integer():
+            raise ImproperlyConfigured(f"ITEM_ANALYSIS[{name!r}] must be a whole number")
+        values[name] = wanted(value)
+    return Thresholds(**values)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a question is on the worklist: a stable code (for filters and CSV) and words."""
+
+    code: str
+    text: str
+
+
+REASON_LABELS = {
+    "wrong_key": "Likely a wrong key",
+    "poor_discrimination": "Discriminates poorly",
+    "too_easy": "Too easy",
+    "too_hard": "Too hard",
+    "dead_distractor": "A distractor nobody picks",
+    "flagged": "Frequently flagged",
+    "reported": "Reported by candidates",
+}
+
+
+@dataclass
+class ChoiceStats:
+    """One choice of a version and how often it was picked. Shares are fractions 0-1 of
+    the responses (items shown) in the whole sample, the upper and the lower group; None
+    when the group is empty. For a multiple-response version shares do not sum to 1."""
+
+    choice_id: int
+    position: int
+    text: str
+    is_key: bool
+    picks: int = 0
+    upper_picks: int = 0
+    lower_picks: int = 0
+    share: float | None = None
+    upper_share: float | None = None
+    lower_share: float | None = None
+
+    @property
+    def letter(self) -> str:
+        return "ABCDEF"[self.position] if 0 <= self.position < 6 else str(self.position + 1)
+
+
+@dataclass
+class ItemStats:
+    """Figures for one question version in one mode (full or drill).
+
+    n: responses (the version shown in a submitted attempt of that mode, answered or not).
+    facility: correct / n (Moodle's "Facility index"), None when n = 0.
+    discrimination: corrected item-total point-biserial r (see `discrimination`), full
+    mocks only, None when undefined. upper_n / lower_n: size of the top and bottom 27%
+    of the version's responses by attempt score (Kelley 1939); discrimination_index:
+    facility(upper) - facility(lower) (Ebel's D). mean_time_seconds over the time_n
+    responses that recorded time (> 0 s). flagged_share = flagged / n.
+    """
+
+    version_id: int
+    question_id: int
+    external_id: str
+    version_number: int
+    is_current: bool
+    question_status: str
+    domain_number: int
+    domain_name: str
+    task_code: str
+    task_name: str
+    mode: str
+    select_count: int = 1
+    n: int = 0
+    correct: int = 0
+    omitted: int = 0
+    flagged: int = 0
+    time_n: int = 0
+    time_total_seconds: int = 0
+    upper_n: int = 0
+    lower_n: int = 0
+    upper_correct: int = 0
+    lower_correct: int = 0
+    discrimination: float | None = None
+    reports_open: int = 0
+    reports_total: int = 0
+    choices: list[ChoiceStats] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
+
+    @property
+    def mode_label(self) -> str:
+        return MODES[self.mode]
+
+    @property
+    def facility(self) -> float | None:
+        return self.correct / self.n if self.n else None
+
+    @property
+    def flagged_share(self) -> float | None:
+        return self.flagged / self.n if self.n else None
+
+    @property
+    def mean_time_seconds(self) -> float | None:
+        return self.time_total_seconds / self.time_n if self.time_n else None
+
+    @property
+    def discrimination_index(self) -> float | None:
+        if not self.upper_n or not self.lower_n:
+            return None
+        return self.upper_correct / self.upper_n - self.lower_correct / self.lower_n
+
+    @property
+    def needs_a_look(self) -> bool:
+        return bool(self.reasons)
+
+
+def discrimination(*, n: int, sx: int, sy: int, sxy: int, syy: int) -> float | None:
+    """Corrected item-total correlation from sums, for a 0/1 item score x and the rest
+    score y = attempt total - x, over n responses:
+
+        r = (n·Σxy - Σx·Σy) / √((n·Σx² - (Σx)²) · (n·Σy² - (Σy)²)),   Σx² = Σx for 0/1 x
+
+    This is Pearson's r with a dichotomous x, i.e. the point-biserial coefficient, taken
+    against the rest of the test so the item does not correlate with itself (Crocker &
+    Algina 1986, Introduction to Classical and Modern Test Theory, §14.3; Moodle's quiz
+    statistics "Discrimination index": "the correlation between the weighted scores on the
+    question and those on the rest of the test (not the whole test)"). Range -1 … 1.
+
+    Sums are integers, so the arithmetic is exact up to the final square root. Returns None
+    when r is undefined: fewer than 2 responses, or everyone scored alike on the item or on
+    the rest of the test."""
+    if n < 2:
+        return None
+    var_x = n * sx - sx * sx
+    var_y = n * syy - sy * sy
+    if var_x <= 0 or var_y <= 0:
+        return None
+    return (n * sxy - sx * sy) / math.sqrt(var_x * var_y)
+
+
+def _json_elements(column: str) -> tuple[str, str, str]:
+    """(FROM fragment expanding the JSON list `column` into rows, the element as an
+    integer, the list's length) in this database's dialect. The only vendor-specific SQL."""
+    if connection.vendor == "postgresql":
+        return (
+            f"CROSS JOIN LATERAL jsonb_array_elements_text({column}) AS picked(value)",
+            "CAST(picked.value AS INTEGER)",
+            f"jsonb_array_length({column})",
+        )
+    return (
+        f"CROSS JOIN json_each({column}) AS picked",
+        "CAST(picked.value AS INTEGER)",
+        f"json_array_length({column})",
+    )
+
+
+# The responses of one exam's submitted attempts, each with its rank by attempt score
+# among the responses to the same version in the same mode (ties broken by attempt id, so
+# the groups are exactly 27% and stable), and that version's response count.
+_RESPONSES_CTE = """
+WITH responses AS (
+    SELECT i.version_id, a.mode, i.selected, i.flagged, i.time_spent_seconds,
+           CASE WHEN i.is_correct THEN 1 ELSE 0 END AS x,
+           a.correct_count AS total,
+           ROW_NUMBER() OVER (
+               PARTITION BY i.version_id, a.mode
+               ORDER BY a.correct_count * 1.0 / a.question_count DESC, a.id
+           ) AS rank_in_version,
+           COUNT(*) OVER (PARTITION BY i.version_id, a.mode) AS n_in_version
+    FROM {item} i JOIN {attempt} a ON a.id = i.attempt_id
+    WHERE a.exam_id = %s AND a.status = %s AND a.mode IN ({modes}){only_versions}
+)
+"""
+_UPPER = f"rank_in_version * 100 <= n_in_version * {GROUP_PERCENT}"
+_LOWER = f"(n_in_version - rank_in_version + 1) * 100 <= n_in_version * {GROUP_PERCENT}"
+
+# Per version and mode: n, Σx, Σy, Σxy, Σy² (y = total - x), flags, time, omissions and
+# the correct count of the upper and lower groups.
+_ITEM_SQL = (
+    _RESPONSES_CTE
+    + f"""
+SELECT version_id, mode, COUNT(*),
+       SUM(x), SUM(total - x), SUM(x * (total - x)), SUM((total - x) * (total - x)),
+       SUM(CASE WHEN flagged THEN 1 ELSE 0 END),
+       SUM(CASE WHEN time_spent_seconds > 0 THEN 1 ELSE 0 END),
+       SUM(time_spent_seconds),
+       SUM(CASE WHEN {{length}} = 0 THEN 1 ELSE 0 END),
+       SUM(CASE WHEN {_UPPER} THEN 1 ELSE 0 END),
+       SUM(CASE WHEN {_UPPER} THEN x ELSE 0 END),
+       SUM(CASE WHEN {_LOWER} THEN 1 ELSE 0 END),
+       SUM(CASE WHEN {_LOWER} THEN x ELSE 0 END)
+FROM responses
+GROUP BY version_id, mode
+"""
+)
+
+# Per version, mode and choice: picks overall and in the upper and lower groups.
+_PICKS_SQL = (
+    _RESPONSES_CTE
+    + f"""
+SELECT version_id, mode, {{element}}, COUNT(*),
+       SUM(CASE WHEN {_UPPER} THEN 1 ELSE 0 END),
+       SUM(CASE WHEN {_LOWER} THEN 1 ELSE 0 END)
+FROM responses {{expand}}
+GROUP BY version_id, mode, {{element}}
+"""
+)
+
+
+def _run(sql: str, exam_id: int, modes: list[str], version_ids: list[int] | None) -> list[tuple]:
+    expand, element, length = _json_elements("responses.selected")
+    only = ""
+    params: list = [exam_id, Attempt.Status.SUBMITTED.value, *modes]
+    if version_ids is not None:
+        only = f" AND i.version_id IN ({', '.join(['%s'] * len(version_ids))})"
+        params += version_ids
+    text = sql.format(
+        item=AttemptItem._meta.db_table,
+        attempt=Attempt._meta.db_table,
+        modes=", ".join(["%s"] * len(modes)),
+        only_versions=only,
+        expand=expand,
+        element=element,
+        length=length.replace("responses.", ""),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(text, params)
+        return cursor.fetchall()
+
+
+def item_statistics(
+    *,
+    exam: Exam,
+    modes: list[str] | tuple[str, ...] = (Attempt.Mode.FULL,),
+    version_ids: list[int] | None = None,
+    current_only: bool = False,
+    domain_number: int | None = None,
+    task_code: str | None = None,
+    limits: Thresholds | None = None,
+) -> list[ItemStats]:
+    """Item statistics and worklist reasons for the versions of `exam`'s questions, one
+    `ItemStats` per version and mode, ordered by question id and version number.
+
+    Filters: `version_ids` (only these), `current_only` (each question's current version),
+    `domain_number`, `task_code`. A version nobody answered is listed with n = 0.
+    Always exactly 5 queries: versions, choices, item sums, choice picks, problem reports.
+    Raises ValueError for a mode other than full or drill."""
+    modes = [str(m) for m in modes]
+    if not modes or any(m not in MODES for m in modes):
+        raise ValueError(f"modes must be among {sorted(MODES)}")
+    limits = limits or thresholds()
+    versions = QuestionVersion.objects.filter(question__task__domain__exam=exam)
+    if version_ids is not None:
+        versions = versions.filter(pk__in=version_ids)
+    if current_only:
+        versions = versions.filter(current_of__isnull=False)
+    if domain_number is not None:
+        versions = versions.filter(question__task__domain__number=domain_number)
+    if task_code:
+        versions = versions.filter(question__task__code=task_code)
+    rows = list(
+        versions.order_by("question_id", "number").values(
+            "id",
+            "number",
+            "select_count",
+            "question_id",
+            "question__external_id",
+            "question__status",
+            "question__current_version_id",
+            "question__task__code",
+            "question__task__name",
+            "question__task__domain__number",
+            "question__task__domain__name",
+        )
+    )
+    ids = [r["id"] for r in rows]
+    stats: dict[tuple[int, str], ItemStats] = {}
+    for r in rows:
+        for mode in modes:
+            stats[(r["id"], mode)] = ItemStats(
+                version_id=r["id"],
+                question_id=r["question_id"],
+                external_id=r["question__external_id"],
+                version_number=r["number"],
+                is_current=r["question__current_version_id"] == r["id"],
+                question_status=r["question__status"],
+                domain_number=r["question__task__domain__number"],
+                domain_name=r["question__task__domain__name"],
+                task_code=r["question__task__code"],
+                task_name=r["question__task__name"],
+                mode=mode,
+                select_count=r["select_count"],
+            )
+    # The choice rows, the item sums and the picks are fetched for the versions selected
+    # above by the same filter (a subquery, not a list of ids), so a long list never has to
+    # travel back to the database.
+    choices = Choice.objects.filter(version__in=versions.values("pk")).order_by(
+        "version_id", "position"
+    )
+    by_choice: dict[tuple[int, str, int], ChoiceStats] = {}
+    for c in choices.values("id", "version_id", "position", "text", "is_correct"):
+        for mode in modes:
+            cs = ChoiceStats(c["id"], c["position"], c["text"], c["is_correct"])
+            stats[(c["version_id"], mode)].choices.append(cs)
+            by_choice[(c["version_id"], mode, c["id"])] = cs
+    only = ids if version_ids is not None else None
+    for vid, mode, n, sx, sy, sxy, syy, fl, tn, tt, om, un, uc, ln, lc in _run(
+        _ITEM_SQL, exam.pk, modes, only
+    ):
+        s = stats.get((vid, mode))
+        if s is None:  # a version filtered out above (domain, task, current)
+            continue
+        s.n, s.correct, s.flagged, s.time_n, s.time_total_seconds = n, sx, fl, tn, tt
+        s.omitted, s.upper_n, s.upper_correct, s.lower_n, s.lower_correct = om, un, uc, ln, lc
+        if mode == Attempt.Mode.FULL:
+            s.discrimination = discrimination(n=n, sx=sx, sy=sy, sxy=sxy, syy=syy)
+    for vid, mode, choice_id, picks, upper, lower in _run(_PICKS_SQL, exam.pk, modes, only):
+        cs = by_choice.get((vid, mode, choice_id))
+        if cs is None:  # filtered out, or a forged id stored in `selected`
+            continue
+        cs.picks, cs.upper_picks, cs.lower_picks = picks, upper, lower
+    reports = (
+        ProblemReport.objects.filter(version__in=versions.values("pk"))
+        .values("version_id")
+        .annotate(total=Count("id"), open=Count("id", filter=Q(status=ProblemReport.Status.OPEN)))
+    )
+    report_counts = {r["version_id"]: (r["open"], r["total"]) for r in reports}
+    result = list(stats.values())
+    for s in result:
+        s.reports_open, s.reports_total = report_counts.get(s.version_id, (0, 0))
+        for cs in s.choices:
+            cs.share = cs.picks / s.n if s.n else None
+            cs.upper_share = cs.upper_picks / s.upper_n if s.upper_n else None
+            cs.lower_share = cs.lower_picks / s.lower_n if s.lower_n else None
+        s.reasons = worklist_reasons(s, limits)
+    return result
+
+
+def _pct(value: float) -> str:
+    return f"{value * 100:.0f}%"
+
+
+def worklist_reasons(s: ItemStats, limits: Thresholds) -> list[Reason]:
+    """The reasons, in words, why this version needs a look; empty when none applies.
+
+    Statistical rules need n ≥ limits.min_sample responses in the mode analysed:
+    - wrong_key: discrimination < 0 (full mocks), or a distractor picked by more of the
+      upper group (top 27% by score) than the least-picked key;
+    - poor_discrimination: 0 ≤ discrimination < limits.poor_discrimination;
+    - too_easy / too_hard: facility above limits.too_easy / below limits.too_hard;
+    - dead_distractor: a distractor picked by under limits.distractor_min_share of responses;
+    - flagged: flagged share above limits.flagged_share.
+    The report rule needs limits.open_reports open problem reports, whatever n is."""
+    reasons: list[Reason] = []
+    if s.n >= limits.min_sample:
+        keys = [c for c in s.choices if c.is_key]
+        distractors = [c for c in s.choices if not c.is_key]
+        r = s.discrimination
+        if r is not None and r < 0:
+            reasons.append(
+                Reason(
+                    "wrong_key",
+                    f"Likely a wrong key: discrimination is negative ({r:.2f}, n = {s.n}); "
+                    "stronger candidates get it wrong more often than weaker ones.",
+                )
+            )
+        elif s.upper_n and keys:
+            weakest_key = min(keys, key=lambda c: c.upper_picks)
+            strong_pick = max(distractors, key=lambda c: c.upper_picks, default=None)
+            if strong_pick is not None and strong_pick.upper_picks > weakest_key.upper_picks:
+                reasons.append(
+                    Reason(
+                        "wrong_key",
+                        f"Likely a wrong key: the strongest candidates (top {GROUP_PERCENT}%, "
+                        f"n = {s.upper_n}) picked distractor {strong_pick.letter} "
+                        f"({strong_pick.upper_picks}) more often than the key "
+                        f"{weakest_key.letter} ({weakest_key.upper_picks}).",
+                    )
+                )
+        if r is not None and 0 <= r < limits.poor_discrimination:
+            reasons.append(
+                Reason(
+                    "poor_discrimination",
+                    f"Discriminates poorly: discrimination {r:.2f} is below "
+                    f"{limits.poor_discrimination:.2f} (n = {s.n}).",
+                )
+            )
+        facility = s.facility
+        if facility is not None and facility > limits.too_easy:
+            reasons.append(
+                Reason(
+                    "too_easy",
+                    f"Too easy: {_pct(facility)} answered correctly ({s.correct} of {s.n}), "
+                    f"above {_pct(limits.too_easy)}.",
+                )
+            )
+        if facility is not None and facility < limits.too_hard:
+            reasons.append(
+                Reason(
+                    "too_hard",
+                    f"Too hard: {_pct(facility)} answered correctly ({s.correct} of {s.n}), "
+                    f"below {_pct(limits.too_hard)}.",
+                )
+            )
+        dead = [c for c in distractors if c.picks < limits.distractor_min_share * s.n]
+        if dead:
+            letters = ", ".join(f"{c.letter} ({c.picks} of {s.n})" for c in dead)
+            reasons.append(
+                Reason(
+                    "dead_distractor",
+                    f"{'A distractor nobody picks' if len(dead) == 1 else 'Distractors nobody picks'}"
+                    f": {letters}, under {_pct(limits.distractor_min_share)} of responses.",
+                )
+            )
+        if s.flagged_share is not None and s.flagged_share > limits.flagged_share:
+            reasons.append(
+                Reason(
+                    "flagged",
+                    f"Frequently flagged: {_pct(s.flagged_share)} of responses "
+                    f"({s.flagged} of {s.n}) flagged it for review, "
+                    f"above {_pct(limits.flagged_share)}.",
+                )
+            )
+    if s.reports_open >= limits.open_reports:
+        reasons.append(
+            Reason(
+                "reported",
+                f"Reported by candidates: {s.reports_open} open problem "
+                f"report{'s' if s.reports_open != 1 else ''} ({s.reports_total} in all).",
+            )
+        )
+    return reasons
