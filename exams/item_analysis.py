@@ -6,13 +6,14 @@ Every figure comes with the count behind it. Full mocks and drills are analysed 
 missed-question practice is left out entirely, since it only draws questions the candidate
 already got wrong or flagged and would bias every figure. Only SUBMITTED attempts count.
 
-The database does the aggregation (two grouped queries over the attempt items, see
-`_ITEM_SQL` and `_PICKS_SQL`); Python finishes each version's figures in O(1) from its sums,
-so a page costs the same number of queries whatever the number of attempts.
+The database does the aggregation (one grouped query over the attempt items, see
+`_STATISTICS_SQL`); Python finishes each version's figures from a handful of rows of sums
+per version, so a page costs the same number of queries whatever the number of attempts.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field, fields
 
@@ -133,8 +134,9 @@ class ItemStats:
     n: responses (the version shown in a submitted attempt of that mode, answered or not).
     facility: correct / n (Moodle's "Facility index"), None when n = 0.
     discrimination: corrected item-total point-biserial r (see `discrimination`), full
-    mocks only, None when undefined. upper_n / lower_n: size of the top and bottom 27%
-    of the version's responses by attempt score (Kelley 1939); discrimination_index:
+    mocks only, None when undefined. upper_n / lower_n: the responses from attempts in the
+    top and bottom 27% of the mode's submitted attempts by score (Kelley 1939);
+    discrimination_index:
     facility(upper) - facility(lower) (Ebel's D). mean_time_seconds over the time_n
     responses that recorded time (> 0 s). flagged_share = flagged / n.
     """
@@ -218,94 +220,72 @@ def discrimination(*, n: int, sx: int, sy: int, sxy: int, syy: int) -> float | N
     return (n * sxy - sx * sy) / math.sqrt(var_x * var_y)
 
 
-def _json_elements(column: str) -> tuple[str, str, str]:
-    """(FROM fragment expanding the JSON list `column` into rows, the element as an
-    integer, the list's length) in this database's dialect. The only vendor-specific SQL."""
-    if connection.vendor == "postgresql":
-        return (
-            f"CROSS JOIN LATERAL jsonb_array_elements_text({column}) AS picked(value)",
-            "CAST(picked.value AS INTEGER)",
-            f"jsonb_array_length({column})",
-        )
-    return (
-        f"CROSS JOIN json_each({column}) AS picked",
-        "CAST(picked.value AS INTEGER)",
-        f"json_array_length({column})",
-    )
-
-
-# The responses of one exam's submitted attempts, each with its rank by attempt score
-# among the responses to the same version in the same mode (ties broken by attempt id, so
-# the groups are exactly 27% and stable), and that version's response count.
-_RESPONSES_CTE = """
-WITH responses AS (
-    SELECT i.version_id, a.mode, i.selected, i.flagged, i.time_spent_seconds,
-           CASE WHEN i.is_correct THEN 1 ELSE 0 END AS x,
-           a.correct_count AS total,
+# The submitted attempts of one exam in the modes analysed, each put in the upper group (1:
+# the top 27% of its mode by score, ties broken by attempt id so the groups are exactly 27%
+# and stable), the lower group (-1: the bottom 27%) or neither (0). Then, per version, mode,
+# answer given (the `selected` list as stored) and group: n, the sums Σx, Σy, Σxy, Σy² with
+# x the item score and y = attempt total - x, flags, and time. Grouping by the answer gives
+# the choice picks without expanding the JSON lists in SQL (a version has only a handful of
+# distinct answers), so the one query is the same on SQLite and PostgreSQL.
+_STATISTICS_SQL = """
+WITH ranked AS (
+    SELECT id, mode, correct_count,
            ROW_NUMBER() OVER (
-               PARTITION BY i.version_id, a.mode
-               ORDER BY a.correct_count * 1.0 / a.question_count DESC, a.id
-           ) AS rank_in_version,
-           COUNT(*) OVER (PARTITION BY i.version_id, a.mode) AS n_in_version
-    FROM {item} i JOIN {attempt} a ON a.id = i.attempt_id
-    WHERE a.exam_id = %s AND a.status = %s AND a.mode IN ({modes}){only_versions}
+               PARTITION BY mode ORDER BY correct_count * 1.0 / question_count DESC, id
+           ) AS score_rank,
+           COUNT(*) OVER (PARTITION BY mode) AS attempts
+    FROM {attempt}
+    WHERE exam_id = %s AND status = %s AND mode IN ({modes})
+),
+grouped AS (
+    SELECT id, mode, correct_count AS total,
+           CASE WHEN score_rank * 100 <= attempts * {group_percent} THEN 1
+                WHEN (attempts - score_rank + 1) * 100 <= attempts * {group_percent} THEN -1
+                ELSE 0 END AS score_group
+    FROM ranked
+),
+responses AS (
+    SELECT i.version_id, g.mode, i.selected, g.score_group, i.flagged, i.time_spent_seconds,
+           CASE WHEN i.is_correct THEN 1 ELSE 0 END AS x, g.total
+    FROM {item} i JOIN grouped g ON g.id = i.attempt_id{only_versions}
 )
-"""
-_UPPER = f"rank_in_version * 100 <= n_in_version * {GROUP_PERCENT}"
-_LOWER = f"(n_in_version - rank_in_version + 1) * 100 <= n_in_version * {GROUP_PERCENT}"
-
-# Per version and mode: n, Σx, Σy, Σxy, Σy² (y = total - x), flags, time, omissions and
-# the correct count of the upper and lower groups.
-_ITEM_SQL = (
-    _RESPONSES_CTE
-    + f"""
-SELECT version_id, mode, COUNT(*),
+SELECT version_id, mode, selected, score_group, COUNT(*),
        SUM(x), SUM(total - x), SUM(x * (total - x)), SUM((total - x) * (total - x)),
        SUM(CASE WHEN flagged THEN 1 ELSE 0 END),
        SUM(CASE WHEN time_spent_seconds > 0 THEN 1 ELSE 0 END),
-       SUM(time_spent_seconds),
-       SUM(CASE WHEN {{length}} = 0 THEN 1 ELSE 0 END),
-       SUM(CASE WHEN {_UPPER} THEN 1 ELSE 0 END),
-       SUM(CASE WHEN {_UPPER} THEN x ELSE 0 END),
-       SUM(CASE WHEN {_LOWER} THEN 1 ELSE 0 END),
-       SUM(CASE WHEN {_LOWER} THEN x ELSE 0 END)
+       SUM(time_spent_seconds)
 FROM responses
-GROUP BY version_id, mode
+GROUP BY version_id, mode, selected, score_group
 """
-)
-
-# Per version, mode and choice: picks overall and in the upper and lower groups.
-_PICKS_SQL = (
-    _RESPONSES_CTE
-    + f"""
-SELECT version_id, mode, {{element}}, COUNT(*),
-       SUM(CASE WHEN {_UPPER} THEN 1 ELSE 0 END),
-       SUM(CASE WHEN {_LOWER} THEN 1 ELSE 0 END)
-FROM responses {{expand}}
-GROUP BY version_id, mode, {{element}}
-"""
-)
 
 
-def _run(sql: str, exam_id: int, modes: list[str], version_ids: list[int] | None) -> list[tuple]:
-    expand, element, length = _json_elements("responses.selected")
+def _response_groups(exam_id: int, modes: list[str], version_ids: list[int] | None) -> list:
     only = ""
     params: list = [exam_id, Attempt.Status.SUBMITTED.value, *modes]
     if version_ids is not None:
-        only = f" AND i.version_id IN ({', '.join(['%s'] * len(version_ids))})"
+        only = f" WHERE i.version_id IN ({', '.join(['%s'] * len(version_ids))})"
         params += version_ids
-    text = sql.format(
+    sql = _STATISTICS_SQL.format(
         item=AttemptItem._meta.db_table,
         attempt=Attempt._meta.db_table,
         modes=", ".join(["%s"] * len(modes)),
+        group_percent=GROUP_PERCENT,
         only_versions=only,
-        expand=expand,
-        element=element,
-        length=length.replace("responses.", ""),
     )
     with connection.cursor() as cursor:
-        cursor.execute(text, params)
+        cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def _choice_ids(selected, cache: dict) -> frozenset[int]:
+    """The choice ids of a stored answer as the cursor returns it (JSON text, or already a
+    list on drivers that decode JSON)."""
+    key = selected if isinstance(selected, str) else json.dumps(selected)
+    if key not in cache:
+        value = json.loads(selected) if isinstance(selected, str) else selected
+        ids = value if isinstance(value, list) else []
+        cache[key] = frozenset(i for i in ids if isinstance(i, int) and not isinstance(i, bool))
+    return cache[key]
 
 
 def item_statistics(
@@ -323,7 +303,7 @@ def item_statistics(
 
     Filters: `version_ids` (only these), `current_only` (each question's current version),
     `domain_number`, `task_code`. A version nobody answered is listed with n = 0.
-    Always exactly 5 queries: versions, choices, item sums, choice picks, problem reports.
+    Always exactly 4 queries: versions, choices, the grouped responses, problem reports.
     Raises ValueError for a mode other than full or drill."""
     modes = [str(m) for m in modes]
     if not modes or any(m not in MODES for m in modes):
@@ -371,9 +351,8 @@ def item_statistics(
                 mode=mode,
                 select_count=r["select_count"],
             )
-    # The choice rows, the item sums and the picks are fetched for the versions selected
-    # above by the same filter (a subquery, not a list of ids), so a long list never has to
-    # travel back to the database.
+    # The choice rows and the reports are fetched for the versions selected above by the
+    # same filter (a subquery, not a list of ids), so a long list never travels back.
     choices = Choice.objects.filter(version__in=versions.values("pk")).order_by(
         "version_id", "position"
     )
@@ -384,21 +363,43 @@ def item_statistics(
             stats[(c["version_id"], mode)].choices.append(cs)
             by_choice[(c["version_id"], mode, c["id"])] = cs
     only = ids if version_ids is not None else None
-    for vid, mode, n, sx, sy, sxy, syy, fl, tn, tt, om, un, uc, ln, lc in _run(
-        _ITEM_SQL, exam.pk, modes, only
+    sums: dict[tuple[int, str], list[int]] = {}
+    decoded: dict = {}
+    for vid, mode, selected, group, n, sx, sy, sxy, syy, fl, tn, tt in _response_groups(
+        exam.pk, modes, only
     ):
         s = stats.get((vid, mode))
         if s is None:  # a version filtered out above (domain, task, current)
             continue
-        s.n, s.correct, s.flagged, s.time_n, s.time_total_seconds = n, sx, fl, tn, tt
-        s.omitted, s.upper_n, s.upper_correct, s.lower_n, s.lower_correct = om, un, uc, ln, lc
+        s.n += n
+        s.correct += sx
+        s.flagged += fl
+        s.time_n += tn
+        s.time_total_seconds += tt
+        acc = sums.setdefault((vid, mode), [0, 0, 0, 0])
+        acc[0], acc[1], acc[2], acc[3] = acc[0] + sx, acc[1] + sy, acc[2] + sxy, acc[3] + syy
+        if group == 1:
+            s.upper_n += n
+            s.upper_correct += sx
+        elif group == -1:
+            s.lower_n += n
+            s.lower_correct += sx
+        picked = _choice_ids(selected, decoded)
+        if not picked:
+            s.omitted += n
+        for choice_id in picked:
+            cs = by_choice.get((vid, mode, choice_id))
+            if cs is None:  # an id that is not a choice of this version
+                continue
+            cs.picks += n
+            if group == 1:
+                cs.upper_picks += n
+            elif group == -1:
+                cs.lower_picks += n
+    for (vid, mode), (sx, sy, sxy, syy) in sums.items():
         if mode == Attempt.Mode.FULL:
-            s.discrimination = discrimination(n=n, sx=sx, sy=sy, sxy=sxy, syy=syy)
-    for vid, mode, choice_id, picks, upper, lower in _run(_PICKS_SQL, exam.pk, modes, only):
-        cs = by_choice.get((vid, mode, choice_id))
-        if cs is None:  # filtered out, or a forged id stored in `selected`
-            continue
-        cs.picks, cs.upper_picks, cs.lower_picks = picks, upper, lower
+            s = stats[(vid, mode)]
+            s.discrimination = discrimination(n=s.n, sx=sx, sy=sy, sxy=sxy, syy=syy)
     reports = (
         ProblemReport.objects.filter(version__in=versions.values("pk"))
         .values("version_id")

@@ -336,8 +336,8 @@ def test_without_any_exam_the_csv_is_not_found(carol_client, db):
 
 # Queries: the same count with a small and a ten times larger history.
 
-LIST_QUERIES = 9  # session, user, exam, task statements, then 5 for the statistics
-DETAIL_QUERIES = 9  # session, user, version, the other versions, then 5 for the statistics
+LIST_QUERIES = 8  # session, user, exam, task statements, then 4 for the statistics
+DETAIL_QUERIES = 8  # session, user, version, the other versions, then 4 for the statistics
 
 
 @pytest.mark.parametrize("attempts", [4, 40])

@@ -224,15 +224,15 @@ def test_problem_reports_are_counted_open_and_in_all(fixed_history):
     assert [r.code for r in s.reasons] == ["reported"]
 
 
-def test_statistics_take_five_queries_whatever_the_history(small_exam, django_assert_num_queries):
+def test_statistics_take_four_queries_whatever_the_history(small_exam, django_assert_num_queries):
     exam, questions = small_exam
     sit(exam, [[Answer(q, "B") for q in questions]] * 2)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         item_analysis.item_statistics(exam=exam, modes=[FULL, DRILL])
     rng = random.Random(3)
     sit(exam, [[Answer(q, rng.choice("ABCD")) for q in questions] for _ in range(80)])
     sit(exam, [[Answer(q, rng.choice("ABCD")) for q in questions] for _ in range(20)], mode=DRILL)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         stats = item_analysis.item_statistics(exam=exam, modes=[FULL, DRILL])
     assert sum(s.n for s in stats) == 3 * (82 + 20)
 
