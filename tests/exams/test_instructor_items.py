@@ -251,11 +251,14 @@ def test_the_list_is_paginated(carol_client, bank, monkeypatch):
     assert listed(carol_client.get(f"{ITEMS}?sort=question&page=zz")) == ["e1 v1", "h1 v1"]
 
 
-def test_an_htmx_request_gets_the_results_fragment(carol_client, bank):
-    response = carol_client.get(ITEMS, headers={"HX-Request": "true"})
+def test_an_htmx_request_gets_the_results_fragment_with_a_csv_link_for_its_filters(
+    carol_client, bank
+):
+    response = carol_client.get(f"{ITEMS}?domain=2&page=1", headers={"HX-Request": "true"})
     page = response.content.decode()
     assert response.status_code == 200
     assert page.startswith('<section id="item-results"') and "<html" not in page
+    assert f'href="{CSV}?domain=2"' in page
 
 
 # One version
