@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -10,6 +11,12 @@ from django.utils import timezone
 
 from exams.models import Attempt, AttemptItem
 from questions.models import Question
+from tests.factories import (
+    DomainFactory,
+    ExamFactory,
+    QuestionFactory,
+    TaskStatementFactory,
+)
 
 LETTERS = "ABCDEF"
 
@@ -80,3 +87,42 @@ def sit(
     Attempt.objects.bulk_create(attempts)
     AttemptItem.objects.bulk_create(items)
     return attempts
+
+
+def build_bank():
+    """An exam of two domains: d1 with tasks 1.1 and 1.2, d2 with task 2.1; questions
+    e1, h1, w1 and s1, and d2's t1."""
+    exam = ExamFactory(code="mls-c01", name="Machine Learning Specialty", question_count=5)
+    d1, d2 = DomainFactory(exam=exam, number=1), DomainFactory(exam=exam, number=2)
+    t11 = TaskStatementFactory(domain=d1, code="1.1")
+    t12 = TaskStatementFactory(domain=d1, code="1.2")
+    t21 = TaskStatementFactory(domain=d2, code="2.1")
+    questions = {
+        "e1": QuestionFactory(external_id="e1", task=t11),
+        "h1": QuestionFactory(external_id="h1", task=t11),
+        "w1": QuestionFactory(external_id="w1", task=t12),
+        "s1": QuestionFactory(external_id="s1", task=t12),
+        "t1": QuestionFactory(external_id="t1", task=t21),
+    }
+    return exam, questions
+
+
+def history(exam, q, count: int, seed: int = 1) -> None:
+    """`count` full mocks: strong candidates (the first 60%) answer s1 and t1 right and w1
+    with C; weak ones answer s1 and t1 wrong and w1 with the key. Everyone gets e1 right and
+    nearly everyone h1 wrong. With 40 mocks: e1 is too easy, h1 too hard and flagged often,
+    w1 has a wrong key, and s1 and t1 discriminate poorly (w1 pulls the other way)."""
+    rng = random.Random(seed)
+    sheets = []
+    for i in range(count):
+        strong = i < count * 0.6
+        sheets.append(
+            [
+                Answer(q["e1"], "B", seconds=rng.randint(20, 60)),
+                Answer(q["h1"], "B" if i == 0 else rng.choice("ACD"), flagged=i % 2 == 0),
+                Answer(q["w1"], "C" if strong else "B"),
+                Answer(q["s1"], "B" if strong else rng.choice("ACD")),
+                Answer(q["t1"], "B" if strong else "D"),
+            ]
+        )
+    sit(exam, sheets)

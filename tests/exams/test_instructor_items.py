@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import random
 
 import pytest
 from django.contrib.auth.models import Group
@@ -13,9 +12,9 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from accounts.permissions import INSTRUCTORS_GROUP
-from exams import instructor_views
+from exams import instructor_views, item_analysis
 from exams.models import Attempt, ProblemReport
-from tests.exams.item_data import Answer, sit
+from tests.exams.item_data import Answer, build_bank, history, sit
 from tests.factories import (
     DomainFactory,
     ExamFactory,
@@ -43,44 +42,15 @@ def carol_client(client, carol):
     return client
 
 
+@pytest.fixture(autouse=True)
+def fresh_statistics():
+    """Every test reads its own history afresh (kept rows are per process)."""
+    item_analysis.response_rows_forget()
+
+
 @pytest.fixture
 def bank(db):
-    """An exam of two domains: d1 with tasks 1.1 and 1.2, d2 with task 2.1; questions
-    e1, h1, w1 and s1, and d2's t1."""
-    exam = ExamFactory(code="mls-c01", name="Machine Learning Specialty", question_count=5)
-    d1, d2 = DomainFactory(exam=exam, number=1), DomainFactory(exam=exam, number=2)
-    t11 = TaskStatementFactory(domain=d1, code="1.1")
-    t12 = TaskStatementFactory(domain=d1, code="1.2")
-    t21 = TaskStatementFactory(domain=d2, code="2.1")
-    questions = {
-        "e1": QuestionFactory(external_id="e1", task=t11),
-        "h1": QuestionFactory(external_id="h1", task=t11),
-        "w1": QuestionFactory(external_id="w1", task=t12),
-        "s1": QuestionFactory(external_id="s1", task=t12),
-        "t1": QuestionFactory(external_id="t1", task=t21),
-    }
-    return exam, questions
-
-
-def history(exam, q, count: int, seed: int = 1) -> None:
-    """`count` full mocks: strong candidates (the first 60%) answer s1 and t1 right and w1
-    with C; weak ones answer s1 and t1 wrong and w1 with the key. Everyone gets e1 right and
-    nearly everyone h1 wrong. With 40 mocks: e1 is too easy, h1 too hard and flagged often,
-    w1 has a wrong key, and s1 and t1 discriminate poorly (w1 pulls the other way)."""
-    rng = random.Random(seed)
-    sheets = []
-    for i in range(count):
-        strong = i < count * 0.6
-        sheets.append(
-            [
-                Answer(q["e1"], "B", seconds=rng.randint(20, 60)),
-                Answer(q["h1"], "B" if i == 0 else rng.choice("ACD"), flagged=i % 2 == 0),
-                Answer(q["w1"], "C" if strong else "B"),
-                Answer(q["s1"], "B" if strong else rng.choice("ACD")),
-                Answer(q["t1"], "B" if strong else "D"),
-            ]
-        )
-    sit(exam, sheets)
+    return build_bank()
 
 
 def rows_of(response) -> list[dict]:
@@ -339,8 +309,8 @@ def test_without_any_exam_the_csv_is_not_found(carol_client, db):
 
 # Queries: the same count with a small and a ten times larger history.
 
-LIST_QUERIES = 8  # session, user, exam, task statements, then 4 for the statistics
-DETAIL_QUERIES = 8  # session, user, version, the other versions, then 4 for the statistics
+LIST_QUERIES = 9  # session, user, exam, task statements, then 5 for the statistics
+DETAIL_QUERIES = 9  # session, user, version, the other versions, then 5 for the statistics
 
 
 @pytest.mark.parametrize("attempts", [4, 40])
@@ -374,3 +344,15 @@ def test_the_detail_page_takes_a_constant_number_of_queries(
     with django_assert_num_queries(DETAIL_QUERIES):
         response = carol_client.get(reverse("instructor:item", args=[q["w1"].current_version_id]))
     assert response.status_code == 200
+
+
+def test_sorting_paging_and_exporting_again_reuse_the_grouped_responses(
+    carol_client, bank, django_assert_num_queries
+):
+    exam, q = bank
+    history(exam, q, 40)
+    carol_client.get(ITEMS)
+    with django_assert_num_queries(LIST_QUERIES - 1):
+        carol_client.get(f"{ITEMS}?sort=-facility&page=1")
+    with django_assert_num_queries(LIST_QUERIES - 1):
+        assert len(rows_of(carol_client.get(f"{CSV}?sort=-facility"))) == 5

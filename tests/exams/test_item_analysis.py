@@ -19,6 +19,12 @@ from tests.factories import DomainFactory, ExamFactory, QuestionFactory, TaskSta
 FULL, DRILL = Attempt.Mode.FULL, Attempt.Mode.DRILL
 
 
+@pytest.fixture(autouse=True)
+def fresh_statistics():
+    """Every test reads its own history afresh (kept rows are per process)."""
+    item_analysis.response_rows_forget()
+
+
 @pytest.fixture
 def small_exam(db):
     exam = ExamFactory(code="small", question_count=3)
@@ -224,17 +230,50 @@ def test_problem_reports_are_counted_open_and_in_all(fixed_history):
     assert [r.code for r in s.reasons] == ["reported"]
 
 
-def test_statistics_take_four_queries_whatever_the_history(small_exam, django_assert_num_queries):
+def test_statistics_take_five_queries_whatever_the_history(small_exam, django_assert_num_queries):
     exam, questions = small_exam
     sit(exam, [[Answer(q, "B") for q in questions]] * 2)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         item_analysis.item_statistics(exam=exam, modes=[FULL, DRILL])
     rng = random.Random(3)
     sit(exam, [[Answer(q, rng.choice("ABCD")) for q in questions] for _ in range(80)])
     sit(exam, [[Answer(q, rng.choice("ABCD")) for q in questions] for _ in range(20)], mode=DRILL)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         stats = item_analysis.item_statistics(exam=exam, modes=[FULL, DRILL])
     assert sum(s.n for s in stats) == 3 * (82 + 20)
+
+
+def test_asked_again_the_statistics_reuse_the_grouped_responses(
+    small_exam, django_assert_num_queries
+):
+    exam, questions = small_exam
+    sit(exam, [[Answer(q, "B") for q in questions]] * 3)
+    first = item_analysis.item_statistics(exam=exam)
+    with django_assert_num_queries(4):
+        again = item_analysis.item_statistics(exam=exam)
+    assert [(s.version_id, s.n, s.correct) for s in again] == [
+        (s.version_id, s.n, s.correct) for s in first
+    ]
+
+
+def test_a_new_submission_is_counted_at_once(small_exam):
+    exam, (q1, _, _) = small_exam
+    sit(exam, [[Answer(q1, "B")]])
+    assert by_question(item_analysis.item_statistics(exam=exam))["q1"].n == 1
+    sit(exam, [[Answer(q1, "A")]])
+    q1s = by_question(item_analysis.item_statistics(exam=exam))["q1"]
+    assert (q1s.n, q1s.correct) == (2, 1)
+
+
+def test_kept_responses_are_read_afresh_once_too_old(
+    small_exam, monkeypatch, django_assert_num_queries
+):
+    exam, questions = small_exam
+    sit(exam, [[Answer(q, "B") for q in questions]])
+    item_analysis.item_statistics(exam=exam)
+    monkeypatch.setattr(item_analysis, "RESPONSE_ROWS_SECONDS", 0)
+    with django_assert_num_queries(5):
+        item_analysis.item_statistics(exam=exam)
 
 
 def test_an_unknown_mode_is_refused(small_exam):
