@@ -282,7 +282,8 @@ def response_rows_forget() -> None:
 
 
 def _response_groups(exam_id: int, modes: list[str], version_ids: list[int] | None) -> list:
-    """The rows of `_STATISTICS_SQL`: 1 query when kept rows still fit, else 2."""
+    """The rows of `_STATISTICS_SQL`, the answer decoded to a frozenset of choice ids:
+    1 query when kept rows still fit, else 2."""
     fingerprint = Attempt.objects.filter(
         exam_id=exam_id, status=Attempt.Status.SUBMITTED, mode__in=modes
     ).aggregate(n=Count("id"), last=Max("submitted_at"), total=Sum("correct_count"))
@@ -314,7 +315,9 @@ def _response_groups(exam_id: int, modes: list[str], version_ids: list[int] | No
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
+        # Each stored answer decoded once, here, rather than on every reuse.
+        decoded: dict = {}
+        rows = [(*r[:2], _choice_ids(r[2], decoded), *r[3:]) for r in cursor.fetchall()]
     with _response_rows_lock:
         _response_rows[key] = (now, rows)
         while len(_response_rows) > RESPONSE_ROWS_KEPT:
@@ -411,8 +414,7 @@ def item_statistics(
             by_choice[(c["version_id"], mode, c["id"])] = cs
     only = ids if version_ids is not None else None
     sums: dict[tuple[int, str], list[int]] = {}
-    decoded: dict = {}
-    for vid, mode, selected, group, n, sx, sy, sxy, syy, fl, tn, tt in _response_groups(
+    for vid, mode, picked, group, n, sx, sy, sxy, syy, fl, tn, tt in _response_groups(
         exam.pk, modes, only
     ):
         s = stats.get((vid, mode))
@@ -431,7 +433,6 @@ def item_statistics(
         elif group == -1:
             s.lower_n += n
             s.lower_correct += sx
-        picked = _choice_ids(selected, decoded)
         if not picked:
             s.omitted += n
         for choice_id in picked:
