@@ -495,7 +495,7 @@ def item_analysis_main(argv: list[str]) -> int:
 
 # The item analysis pages on 1,000 candidates x 10 mocks (650,000 responses) on SQLite:
 # the first view after a submission reads every response; later ones reuse them.
-ITEM_ANALYSIS_COLD_MS = 10000
+ITEM_ANALYSIS_COLD_MS = 5000
 ITEM_ANALYSIS_WARM_MS = 500
 
 
