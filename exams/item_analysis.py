@@ -194,10 +194,6 @@ class ItemStats:
             return None
         return self.upper_correct / self.upper_n - self.lower_correct / self.lower_n
 
-    @property
-    def needs_a_look(self) -> bool:
-        return bool(self.reasons)
-
 
 def discrimination(*, n: int, sx: int, sy: int, sxy: int, syy: int) -> float | None:
     """Corrected item-total correlation from sums, for a 0/1 item score x and the rest
