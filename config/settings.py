@@ -269,3 +269,8 @@ DEFAULT_EXAM_CODE = os.environ.get("DEFAULT_EXAM_CODE", "mls-c01").strip()
 # keeps Django's 2.5 MB default: the upload form's other fields are a few bytes.
 UPLOAD_MAX_FILES = env_int("UPLOAD_MAX_FILES", 20)
 UPLOAD_MAX_TOTAL_BYTES = env_int("UPLOAD_MAX_TOTAL_BYTES", 20 * 1024 * 1024)
+
+# Item analysis (instructors' statistics and worklist): overrides of the thresholds in
+# exams.item_analysis.Thresholds, whose docstring gives each default and its source, e.g.
+# ITEM_ANALYSIS = {"min_sample": 50, "too_easy": 0.95}.
+ITEM_ANALYSIS: dict[str, float] = {}

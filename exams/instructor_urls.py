@@ -3,16 +3,22 @@ cohort results and study groups, bank uploads. Every view here 404s for non-inst
 
 from django.urls import path
 
+from exams import instructor_views
 from questions import blueprint_views
 from questions import views as question_views
 
 app_name = "instructor"
 
 urlpatterns = [
+    # Bank and blueprint uploads.
     path("blueprint/", blueprint_views.blueprint_upload, name="blueprint_upload"),
     path("uploads/", question_views.upload_list, name="uploads"),
     path("uploads/new/", question_views.upload_new, name="upload_new"),
     path("uploads/<int:upload_id>/", question_views.upload_detail, name="upload_detail"),
     path("uploads/<int:upload_id>/apply/", question_views.upload_apply, name="upload_apply"),
     path("uploads/<int:upload_id>/discard/", question_views.upload_discard, name="upload_discard"),
+    # Item analysis and the worklist of questions that need a look.
+    path("items/", instructor_views.items, name="items"),
+    path("items.csv", instructor_views.items_csv, name="items_csv"),
+    path("items/<int:version_id>/", instructor_views.item, name="item"),
 ]
