@@ -16,6 +16,7 @@ from decimal import Decimal
 from functools import reduce
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
@@ -717,7 +718,7 @@ def problem_report_create(
     with transaction.atomic():
         # Locking the reporter's row makes a burst of concurrent reports from one user
         # count one after another, so the burst cannot all pass the limit at once.
-        type(user).objects.select_for_update().filter(pk=user.pk).first()
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
         if ProblemReport.objects.filter(user=user, item=item).exists():
             raise ReportRefused(MSG_REPORT_DUPLICATE)
         recent = ProblemReport.objects.filter(
