@@ -141,10 +141,16 @@ def cohort_rows(users: QuerySet, *, exam: Exam, domains: list[Domain]) -> list[C
     )
     counts = readiness_counts_for(users, exam=exam)
     weights = {d.number: d.weight_percent for d in domains}
+    intervals = scoring.wilson_intervals(
+        [(0, 0), *(pair for per_user in counts.values() for pair in per_user.values())]
+    )
     rows = []
     for r in aggregated:
         estimate = scoring.readiness(
-            counts.get(r["pk"], {}), weights, pass_mark=exam.pass_mark_percent
+            counts.get(r["pk"], {}),
+            weights,
+            pass_mark=exam.pass_mark_percent,
+            interval=lambda c, t: intervals[(c, t)],
         )
         times = [t for t in (r["last_started"], r["last_submitted"]) if t is not None]
         rows.append(

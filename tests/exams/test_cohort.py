@@ -10,6 +10,8 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from exams.models import Attempt
 from tests.factories import UserFactory
@@ -294,3 +296,25 @@ class TestAdmin:
         as_user(client, UserFactory(username="root", is_staff=True, is_superuser=True))
         html = client.get(reverse("admin:accounts_studygroup_changelist")).content.decode()
         assert "Morning" in html and "Evening" in html
+
+
+class TestWilsonIntervalsInBulk:
+    @given(
+        st.lists(
+            st.integers(0, 400).flatmap(lambda t: st.tuples(st.integers(0, t), st.just(t))),
+            max_size=30,
+        )
+    )
+    def test_they_equal_scipys_interval_pair_by_pair(self, pairs):
+        from exams import scoring
+
+        bulk = scoring.wilson_intervals(pairs)
+        assert set(bulk) == set(pairs)
+        for pair in pairs:
+            one, many = scoring.wilson_interval(*pair), bulk[pair]
+            if one is None:
+                assert many is None
+                continue
+            assert (many.percent, many.questions) == (one.percent, one.questions)
+            assert many.low == pytest.approx(one.low, abs=1e-9)
+            assert many.high == pytest.approx(one.high, abs=1e-9)
