@@ -14,6 +14,9 @@ class ReadOnlyForStaff:
     def has_view_permission(self, request, obj=None) -> bool:
         return request.user.is_active and request.user.is_staff
 
+    def has_module_permission(self, request) -> bool:
+        return request.user.is_active and request.user.is_staff
+
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 

@@ -266,6 +266,12 @@ CSV_HEADER = [
 ]
 
 
+def _cell(text: str) -> str:
+    """A text cell that a spreadsheet will not run as a formula: a leading =, +, - or @
+    (all possible in a username) gets an apostrophe, as OWASP advises for CSV exports."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
+
+
 def _pct(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}"
 
@@ -289,7 +295,7 @@ def cohort_csv(request: HttpRequest) -> HttpResponse:
         overall = r.readiness.overall
         writer.writerow(
             [
-                r.username,
+                _cell(r.username),
                 r.attempts,
                 r.full_mocks,
                 _pct(r.last_full),

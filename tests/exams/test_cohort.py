@@ -194,6 +194,13 @@ class TestTable:
         rows = parse(as_user(client, carol).get(CSV))
         assert 'o"neil,jr' in [r["candidate"] for r in rows]
 
+    def test_a_name_a_spreadsheet_would_run_as_a_formula_is_defused(
+        self, client, carol, exam, groups
+    ):
+        groups[0].memberships.create(user=UserFactory(username="@SUM+1"))
+        rows = parse(as_user(client, carol).get(CSV))
+        assert "'@SUM+1" in [r["candidate"] for r in rows]
+
     def test_the_table_runs_in_the_same_number_of_queries_however_long_the_history(
         self, client, carol, alice, bob, exam, groups, history, django_assert_num_queries
     ):
