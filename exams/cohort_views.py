@@ -34,6 +34,7 @@ MSG_NOT_REPORTED = "This attempt is not finished, so there is no report to show 
 MSG_GROUP_CREATED = "Group created: hand its join code to your candidates."
 MSG_CODE_REGENERATED = "New join code made: the old one no longer works."
 REPORTS_PAGE_SIZE = 50
+COHORT_PAGE_SIZE = 100  # rows of the cohort table per page (the CSV has every row)
 CANDIDATE_ATTEMPTS_SHOWN = 200
 SORTS = {
     "name": lambda r: r.username.lower(),
@@ -86,7 +87,12 @@ def report_problem(request: HttpRequest, attempt_id: UUID, position: int) -> Htt
         )
     except services.ReportRefused as exc:
         if request.htmx:
-            context |= {"report_message": exc.message, "report_failed": True, "retry": exc.fixable}
+            context |= {
+                "report_message": exc.message,
+                "report_failed": True,
+                "retry": exc.fixable,
+                "standalone": True,  # the form again, wherever it was sent from
+            }
             return render(request, "exams/_report_problem.html", context)
         messages.error(request, exc.message)
         return redirect(_back_to_item(item))
@@ -118,10 +124,11 @@ def _group(request: HttpRequest) -> StudyGroup | None:
     return get_object_or_404(cohort.groups_run_by(request.user), pk=int(raw))
 
 
-def _without(request: HttpRequest, name: str) -> str:
-    """The page's query string without `name` (to append a new value of it)."""
+def _without(request: HttpRequest, *names: str) -> str:
+    """The page's query string without `names` (to append new values of them)."""
     params = request.GET.copy()
-    params.pop(name, None)
+    for name in names:
+        params.pop(name, None)
     return params.urlencode()
 
 
@@ -237,19 +244,22 @@ def _cohort(request: HttpRequest):
 @require_GET
 def cohort_table(request: HttpRequest) -> HttpResponse:
     """One exam's candidates: last and best full-mock score, readiness by domain, attempts
-    and last activity; sortable, narrowed to a group, downloadable as CSV."""
+    and last activity; sortable (over every candidate, then paged), narrowed to a group,
+    downloadable as CSV."""
     exam, group, domains, rows = _cohort(request)
     if exam is None:
         messages.error(request, MSG_NO_EXAM)
         return redirect("exams:dashboard")
+    page = Paginator(rows, COHORT_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "exam": exam,
         "group": group,
         "groups": list(cohort.groups_run_by(request.user)),
         "domains": domains,
-        "rows": rows,
+        "page": page,
+        "page_query": _without(request, "page"),
         "sort": request.GET.get("sort", "name"),
-        "base_query": _without(request, "sort"),
+        "base_query": _without(request, "sort", "page"),
         "csv_query": request.GET.urlencode(),
     }
     return render(request, "instructor/cohort.html", context)

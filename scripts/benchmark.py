@@ -502,18 +502,29 @@ def cohort_main(argv: list[str]) -> int:
     parser.add_argument("--mocks", type=int, default=COHORT_MOCKS)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-targets", action="store_true")
+    parser.add_argument(
+        "--keep",
+        metavar="PATH",
+        help="SQLite file to build once and reuse on later runs (default: a scratch file)",
+    )
     args = parser.parse_args(argv)
     python = sys.executable
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, DEBUG="false", ALLOWED_HOSTS="testserver", SECURE="false")
         env.setdefault("SECRET_KEY", "benchmark-only-secret")
-        env.setdefault("DATABASE_URL", f"sqlite:///{tmp}/cohort.sqlite3")
+        path = Path(args.keep).resolve() if args.keep else Path(tmp) / "cohort.sqlite3"
+        reuse = path.exists()
+        env.setdefault("DATABASE_URL", f"sqlite:///{path}")
         for argv_ in (
-            ["migrate", "--noinput"],
-            ["createcachetable"],
-            ["load_blueprint", "fixtures/blueprint/mls-c01.yaml"],
-            ["load_questions", "fixtures/questions"],
-            ["collectstatic", "--noinput"],
+            ()
+            if reuse
+            else (
+                ["migrate", "--noinput"],
+                ["createcachetable"],
+                ["load_blueprint", "fixtures/blueprint/mls-c01.yaml"],
+                ["load_questions", "fixtures/questions"],
+                ["collectstatic", "--noinput"],
+            )
         ):
             subprocess.run(
                 [python, "manage.py", *argv_],
@@ -534,16 +545,18 @@ def cohort_main(argv: list[str]) -> int:
         from django.test.utils import CaptureQueriesContext
 
         began = time.perf_counter()
-        written = cohort_generate(candidates=args.candidates, mocks=args.mocks)
-        print(
-            f"generated {args.candidates} candidates x {args.mocks} full mocks "
-            f"({written} items) in {time.perf_counter() - began:.1f} s"
-        )
+        if not reuse:
+            written = cohort_generate(candidates=args.candidates, mocks=args.mocks)
+            print(
+                f"generated {args.candidates} candidates x {args.mocks} full mocks "
+                f"({written} items) in {time.perf_counter() - began:.1f} s"
+            )
         if connection.vendor == "sqlite":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
         client = Client()
-        client.force_login(User.objects.create(username="bench-staff", is_staff=True))
+        staff, _ = User.objects.get_or_create(username="bench-staff", is_staff=True)
+        client.force_login(staff)
         someone = User.objects.get(username="cand0000")
         pages = {
             "cohort page": "/instructor/cohort/",

@@ -175,6 +175,19 @@ class TestTable:
         html = client.get(COHORT, {"sort": "-best"}).content.decode()
         assert html.index(">erin</a>") < html.index(">alice</a>") < html.index(">bob</a>")
 
+    def test_the_page_is_paged_after_sorting_every_candidate(
+        self, client, groups, history, monkeypatch
+    ):
+        from exams import cohort_views
+
+        monkeypatch.setattr(cohort_views, "COHORT_PAGE_SIZE", 2)
+        as_user(client, UserFactory(username="staff", is_staff=True))
+        first = client.get(COHORT, {"sort": "-best"}).content.decode()
+        assert ">erin</a>" in first and ">alice</a>" in first and ">bob</a>" not in first
+        assert "3 candidates" in first and "sort=-best&amp;page=2" in first
+        second = client.get(COHORT, {"sort": "-best", "page": "2"}).content.decode()
+        assert ">bob</a>" in second and ">erin</a>" not in second
+
     def test_the_csv_parses_back_with_a_header_and_one_row_per_candidate(
         self, client, carol, groups, history
     ):
