@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from exams.models import ProblemReport
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, serious_violations
 from tests.conftest import fill_bank
 from tests.instructors import make_group, make_instructor
 
@@ -65,6 +65,7 @@ def test_a_reported_question_reaches_the_instructors_queue(
     expect(entry).to_contain_text("Ambiguous: more than one answer fits")
     expect(entry).to_contain_text("alice")
     screenshot("problem-report-queue")
+    assert serious_violations(page) == []
     entry.get_by_label("Resolution note").fill("Reworded choice C in version 2.")
     entry.get_by_role("button", name=re.compile("Mark resolved")).click()
     expect(page.get_by_text("The report was marked resolved.")).to_be_visible()
@@ -74,3 +75,19 @@ def test_a_reported_question_reaches_the_instructors_queue(
     expect(page.get_by_text("Reworded choice C in version 2.")).to_be_visible()
     report.refresh_from_db()
     assert (report.status, report.resolved_by.username) == ("resolved", "carol")
+
+    page.get_by_role("link", name="Cohort results").click()
+    expect(page.get_by_role("heading", name=re.compile("^Cohort results"))).to_be_visible()
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name="alice"))
+    expect(row).to_contain_text("1")  # one attempt, a drill: no full mock yet
+    screenshot("cohort-table")
+    assert serious_violations(page) == []
+    page.get_by_role("link", name="alice").click()
+    expect(page.get_by_role("heading", name="alice")).to_be_visible()
+    expect(page.get_by_text("Reworded")).to_have_count(0)  # the resolution is the queue's
+    expect(page.get_by_text("Ambiguous: more than one answer fits · Resolved")).to_be_visible()
+    page.get_by_role("link", name=re.compile(r"\d{4}, \d\d:\d\d")).first.click()
+    expect(page.get_by_role("heading", name="alice: domain drill report")).to_be_visible()
+    expect(page.get_by_text("Report a problem with this question")).to_have_count(0)
+    screenshot("instructor-attempt-report")
+    assert serious_violations(page) == []
