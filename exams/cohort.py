@@ -27,12 +27,13 @@ def groups_run_by(user) -> QuerySet[StudyGroup]:
     return groups if user.is_staff else groups.filter(instructors=user)
 
 
-def visible_candidates(viewer, *, exam: Exam, group: StudyGroup | None = None) -> QuerySet:
+def visible_candidates(viewer, *, exam: Exam | None, group: StudyGroup | None = None) -> QuerySet:
     """The users `viewer` may see on `exam`'s pages, as a queryset of users (not run).
 
     With a group (which the caller has checked `viewer` may see): its members. Without:
     staff see everyone who has an attempt on the exam or is in one of its groups; any
-    other instructor sees only the members of the groups they run."""
+    other instructor sees only the members of the groups they run for this exam (for any
+    exam when `exam` is None)."""
     if group is not None:
         members = GroupMembership.objects.filter(group=group).values("user_id")
         return User.objects.filter(pk__in=members)
@@ -41,8 +42,10 @@ def visible_candidates(viewer, *, exam: Exam, group: StudyGroup | None = None) -
             Q(pk__in=Attempt.objects.filter(exam=exam).values("user_id"))
             | Q(pk__in=GroupMembership.objects.filter(group__exam=exam).values("user_id"))
         )
-    members = GroupMembership.objects.filter(group__instructors=viewer).values("user_id")
-    return User.objects.filter(pk__in=members)
+    runs = GroupMembership.objects.filter(group__instructors=viewer)
+    if exam is not None:
+        runs = runs.filter(group__exam=exam)
+    return User.objects.filter(pk__in=runs.values("user_id"))
 
 
 def may_see_candidate(viewer, candidate_id: int) -> bool:
@@ -146,7 +149,7 @@ def cohort_rows(users: QuerySet, *, exam: Exam, domains: list[Domain]) -> list[C
     )
     rows = []
     for r in aggregated:
-        estimate = scoring.readiness(
+        estimate = candidate_readiness(
             counts.get(r["pk"], {}),
             weights,
             pass_mark=exam.pass_mark_percent,
@@ -169,6 +172,16 @@ def cohort_rows(users: QuerySet, *, exam: Exam, domains: list[Domain]) -> list[C
             )
         )
     return rows
+
+
+def candidate_readiness(
+    counts: dict[int, tuple[int, int]], weights: dict[int, int], **kwargs
+) -> scoring.Readiness:
+    """scoring.readiness, or "not enough data" for an exam whose blueprint has no domains
+    yet (nothing to weight by)."""
+    if not weights or not sum(weights.values()):
+        return scoring.Readiness({}, None, "not enough data")
+    return scoring.readiness(counts, weights, **kwargs)
 
 
 def _float(value) -> float | None:

@@ -21,7 +21,7 @@ from accounts import services as group_services
 from accounts.decorators import login_required_page
 from accounts.models import StudyGroup
 from accounts.permissions import instructor_required
-from exams import cohort, scoring, selectors, services
+from exams import cohort, selectors, services
 from exams.models import Attempt, AttemptItem, ProblemReport
 from questions.models import Exam
 
@@ -336,7 +336,7 @@ def candidate(request: HttpRequest, user_id: int) -> HttpResponse:
     if exam is not None:
         counts = selectors.readiness_counts(user=person, exam=exam)
         weights = {d.number: d.weight_percent for d in domains}
-        estimate = scoring.readiness(counts, weights, pass_mark=exam.pass_mark_percent)
+        estimate = cohort.candidate_readiness(counts, weights, pass_mark=exam.pass_mark_percent)
         for d in domains:
             d.estimate = estimate.domains.get(d.number)
     reports_sent = list(

@@ -103,6 +103,18 @@ class TestWhoSeesWhom:
         assert client.get(url).status_code == 404
         assert [r["candidate"] for r in parse(client.get(CSV))] == ["erin"]
 
+    def test_a_group_for_another_exam_stays_out_of_this_exams_table(
+        self, client, carol, groups, history
+    ):
+        from tests.factories import ExamFactory
+
+        other = ExamFactory(code="other-exam")
+        # An exam whose blueprint has no domains yet: nothing to weight readiness by.
+        make_group("Other", exam=other, instructor=carol, members=[UserFactory(username="zoe")])
+        as_user(client, carol)
+        assert [r["candidate"] for r in parse(client.get(CSV))] == ["alice", "bob"]
+        assert [r["candidate"] for r in parse(client.get(CSV, {"exam": "other-exam"}))] == ["zoe"]
+
     def test_staff_see_everyone_and_can_narrow_to_a_group(self, client, groups, history):
         as_user(client, UserFactory(username="staff", is_staff=True))
         assert [r["candidate"] for r in parse(client.get(CSV))] == ["alice", "bob", "erin"]
