@@ -13,7 +13,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import register_converter, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -44,6 +44,28 @@ SORTS = {
     "readiness": lambda r: r.readiness.overall.percent if r.readiness.overall else None,
     "activity": lambda r: r.last_activity,
 }
+
+
+class RowIdConverter:
+    """A row id in a URL: 1 to 9 digits, so an absurd number is a plain 404 instead of an
+    integer the database cannot hold."""
+
+    regex = "[0-9]{1,9}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+# Registered here, where both URL modules that use it import it from.
+register_converter(RowIdConverter, "rowid")
+
+
+def _small_int(raw: str) -> int | None:
+    """A query-string number: 1 to 9 ASCII digits, else None."""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
 
 
 # --- candidates report a problem ------------------------------------------------------------
@@ -119,9 +141,10 @@ def _group(request: HttpRequest) -> StudyGroup | None:
     raw = request.GET.get("group", "")
     if not raw:
         return None
-    if not raw.isdigit():
+    group_id = _small_int(raw)
+    if group_id is None:
         raise Http404
-    return get_object_or_404(cohort.groups_run_by(request.user), pk=int(raw))
+    return get_object_or_404(cohort.groups_run_by(request.user), pk=group_id)
 
 
 def _without(request: HttpRequest, *names: str) -> str:
@@ -158,7 +181,7 @@ def reports(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     kind = kind if kind in ProblemReport.Kind.values else ""
     domain_raw = request.GET.get("domain", "")
-    domain = int(domain_raw) if domain_raw.isdigit() else None
+    domain = _small_int(domain_raw)
     exam = _exam(request)
     group = _group(request)
     reporters = None

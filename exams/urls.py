@@ -30,11 +30,11 @@ urlpatterns = [
 ]
 
 # A candidate's problem report on a question whose answer they have seen.
-from exams import cohort_views  # noqa: E402
+from exams import cohort_views  # noqa: E402  (registers the "rowid" converter)
 
 urlpatterns += [
     path(
-        "attempts/<uuid:attempt_id>/questions/<int:position>/problem/",
+        "attempts/<uuid:attempt_id>/questions/<rowid:position>/problem/",
         cohort_views.report_problem,
         name="report_problem",
     ),

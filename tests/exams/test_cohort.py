@@ -135,6 +135,18 @@ class TestWhoSeesWhom:
     def test_anonymous_users_are_sent_to_log_in(self, client, exam):
         assert reverse("accounts:login") in client.get(COHORT).url
 
+    @pytest.mark.parametrize(
+        "url",
+        [
+            f"/instructor/cohort/{10**30}/",
+            f"/instructor/groups/{10**30}/",
+            f"/instructor/cohort/?group={10**30}",
+            "/instructor/cohort/?group=%D9%A1",
+        ],
+    )
+    def test_absurd_ids_are_404_not_500(self, client, carol, groups, url):
+        assert as_user(client, carol).get(url).status_code == 404
+
 
 class TestTable:
     def test_rows_show_last_and_best_full_mock_attempts_and_readiness(

@@ -205,6 +205,8 @@ class TestReportProblemView:
     def test_a_forged_position_is_404(self, alice_client, submitted):
         url = reverse("exams:report_problem", args=[submitted.pk, 999])
         assert alice_client.post(url, {"kind": "typo"}).status_code == 404
+        absurd = f"/attempts/{submitted.pk}/questions/{10**30}/problem/"
+        assert alice_client.post(absurd, {"kind": "typo"}).status_code == 404
 
     def test_the_page_of_an_unrevealed_item_refuses_and_shows_nothing_of_the_question(
         self, alice_client, alice, exam, full_bank
@@ -306,6 +308,9 @@ class TestQueue:
         assert "0 reports" in client.get(self.url, {"domain": "3"}).content.decode()
         assert "2 reports" in client.get(self.url, {"domain": "1"}).content.decode()
         assert "0 reports" in client.get(self.url, {"status": "resolved"}).content.decode()
+        absurd = client.get(self.url, {"domain": str(10**30)}).content.decode()
+        assert "2 reports" in absurd  # an impossible domain filter is ignored
+        assert client.post(f"/instructor/reports/{10**30}/resolve/").status_code == 404
 
     def test_resolving_records_who_when_and_the_note(self, client, carol, alice, groups, submitted):
         stored = report(alice, first_item(submitted))
