@@ -364,12 +364,13 @@ class TestQueue:
     ):
         report(alice, first_item(submitted))
         client.force_login(carol)
-        # session, user, instructor check, exam, group list, domains, count, reports, choices
-        with django_assert_num_queries(9):
+        # session, user, instructor check, exam, group list, exam list, domains, count,
+        # reports, choices
+        with django_assert_num_queries(10):
             assert client.get(self.url).status_code == 200
         bobs = drill_done(bob, exam, at=NOW - timedelta(hours=3))
         for item in bobs.items.select_related("attempt"):
             report(bob, item, kind="other")
-        with django_assert_num_queries(9):
+        with django_assert_num_queries(10):
             html = client.get(self.url).content.decode()
         assert "6 reports" in html
