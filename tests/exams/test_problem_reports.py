@@ -120,6 +120,21 @@ class TestProblemReportCreate:
         assert refused.value.message == services.MSG_REPORT_DUPLICATE
         assert list(ProblemReport.objects.values_list("kind", "comment")) == [("typo", "first")]
 
+    def test_a_concurrent_duplicate_that_passes_the_check_is_stopped_by_the_constraint(
+        self, alice, submitted, monkeypatch
+    ):
+        from django.db.models import QuerySet
+
+        item = first_item(submitted)
+        report(alice, item, kind="typo", comment="first")
+        # As if the other request's row appeared between this one's check and its insert.
+        monkeypatch.setattr(QuerySet, "exists", lambda self: False)
+        with pytest.raises(services.ReportRefused) as refused:
+            report(alice, item, kind="other", comment="second")
+        assert refused.value.message == services.MSG_REPORT_DUPLICATE
+        monkeypatch.undo()
+        assert list(ProblemReport.objects.values_list("comment", flat=True)) == ["first"]
+
     def test_reports_beyond_the_hourly_limit_are_refused_until_the_hour_has_passed(
         self, alice, submitted, settings
     ):
