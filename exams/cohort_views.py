@@ -108,14 +108,20 @@ def report_problem(request: HttpRequest, attempt_id: UUID, position: int) -> Htt
             now=timezone.now(),
         )
     except services.ReportRefused as exc:
+        context |= {
+            "report_message": exc.message,
+            "report_failed": True,
+            "retry": exc.fixable,
+            "standalone": True,  # the form again, wherever it was sent from
+            # What was typed comes back with the form, so a correction loses nothing.
+            "posted_kind": request.POST.get("kind", ""),
+            "posted_comment": request.POST.get("comment", ""),
+        }
         if request.htmx:
-            context |= {
-                "report_message": exc.message,
-                "report_failed": True,
-                "retry": exc.fixable,
-                "standalone": True,  # the form again, wherever it was sent from
-            }
             return render(request, "exams/_report_problem.html", context)
+        if exc.fixable:
+            context |= {"back": _back_to_item(item), "refused": None}
+            return render(request, "exams/report_problem.html", context, status=422)
         messages.error(request, exc.message)
         return redirect(_back_to_item(item))
     if request.htmx:

@@ -210,6 +210,20 @@ class TestReportProblemView:
         html = alice_client.post(problem_url(first_item(submitted)), {}, **HTMX).content.decode()
         assert services.MSG_REPORT_UNKNOWN_KIND in html and "<form" in html
 
+    def test_a_plain_post_without_a_kind_keeps_what_was_typed(self, alice_client, submitted):
+        item = first_item(submitted)
+        response = alice_client.post(problem_url(item), {"comment": "C & D overlap"})
+        html = response.content.decode()
+        assert response.status_code == 422
+        assert services.MSG_REPORT_UNKNOWN_KIND in html and "C &amp; D overlap</textarea>" in html
+        assert not ProblemReport.objects.exists()
+
+    def test_htmx_keeps_the_chosen_kind_when_the_comment_is_too_long(self, alice_client, submitted):
+        item = first_item(submitted)
+        data = {"kind": "outdated", "comment": "z" * 2001}
+        html = alice_client.post(problem_url(item), data, **HTMX).content.decode()
+        assert 'value="outdated" required checked' in html and "z" * 2001 in html
+
     def test_another_users_attempt_is_404(self, client, bob, submitted):
         client.force_login(bob)
         item = first_item(submitted)
