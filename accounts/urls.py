@@ -7,6 +7,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
+    path("groups/join/", views.join_group, name="join_group"),
     path(
         "login/",
         auth_views.LoginView.as_view(

@@ -203,6 +203,10 @@ if BEHIND_PROXY:
 # counters live in the database cache so that every app node shares them.
 SIGNUP_RATE = os.environ.get("SIGNUP_RATE", "10/h")
 PASSWORD_RESET_RATE = os.environ.get("PASSWORD_RESET_RATE", "5/h")
+# Join-code guesses per signed-in user (django-ratelimit), and problem reports per user in
+# any rolling hour (counted in the database, from the stored reports).
+GROUP_JOIN_RATE = os.environ.get("GROUP_JOIN_RATE", "10/h")
+PROBLEM_REPORTS_PER_HOUR = env_int("PROBLEM_REPORTS_PER_HOUR", 20)
 RATELIMIT_VIEW = "config.views.rate_limited"
 RATELIMIT_IP_META_KEY = "HTTP_X_FORWARDED_FOR" if BEHIND_PROXY else None
 CACHES = {

@@ -16,12 +16,13 @@ from decimal import Decimal
 from functools import reduce
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from exams import selectors
-from exams.models import Attempt, AttemptItem
+from exams.models import Attempt, AttemptItem, ProblemReport
 from exams.scoring import (
     ItemOutcome,
     allocate_quotas,
@@ -661,3 +662,101 @@ def attempt_abandon(*, attempt: Attempt, now: datetime | None = None) -> Attempt
         locked.result = {"abandoned": "by candidate"}
         locked.save()
     return locked
+
+
+# --- problem reports ------------------------------------------------------------------------
+
+MSG_REPORT_NOT_REVEALED = (
+    "You can report a problem with a question once its answer has been shown to you: after "
+    "you submit the attempt, or after checking the answer in a drill with immediate feedback."
+)
+MSG_REPORT_DUPLICATE = "You have already reported this question: an instructor will look at it."
+MSG_REPORT_FLOOD = (
+    "You have sent {limit} problem reports in the last hour, the most the site takes. "
+    "Please try again later: nothing was saved."
+)
+MSG_REPORT_UNKNOWN_KIND = "Choose what kind of problem this is."
+MSG_REPORT_TOO_LONG = "Keep the comment to {limit} characters: nothing was saved."
+MSG_REPORT_ALREADY_RESOLVED = "This report was already resolved."
+REPORT_COMMENT_MAX = 2000
+REPORT_FLOOD_WINDOW = timedelta(hours=1)
+
+
+class ReportRefused(ExamError):
+    """A problem report was not stored; `message` says why, `fixable` whether the same
+    form, corrected, can be sent again."""
+
+    def __init__(self, message: str, *, fixable: bool = False):
+        self.fixable = fixable
+        super().__init__(message)
+
+
+def problem_report_create(
+    *, user, item: AttemptItem, kind: str, comment: str, now: datetime | None = None
+) -> ProblemReport:
+    """Store `user`'s report that `item`'s question (the version the attempt showed) has a
+    problem, as an open entry of the instructors' queue.
+
+    Allowed only when the answer was revealed to this user: the item belongs to the user's
+    own attempt, and that attempt is submitted or the item was revealed (immediate
+    feedback). At most one report per user and item, and at most
+    settings.PROBLEM_REPORTS_PER_HOUR per user in any rolling hour (counted in the
+    database, so only stored reports count and every app node sees the same number).
+    Raises ReportRefused (MSG_REPORT_*) and stores nothing otherwise.
+    """
+    now = now or timezone.now()
+    attempt = item.attempt
+    revealed = attempt.status == Attempt.Status.SUBMITTED or item.revealed
+    if attempt.user_id != user.pk or not revealed:
+        raise ReportRefused(MSG_REPORT_NOT_REVEALED)
+    if kind not in ProblemReport.Kind.values:
+        raise ReportRefused(MSG_REPORT_UNKNOWN_KIND, fixable=True)
+    comment = (comment or "").strip()
+    if len(comment) > REPORT_COMMENT_MAX:
+        raise ReportRefused(MSG_REPORT_TOO_LONG.format(limit=REPORT_COMMENT_MAX), fixable=True)
+    limit = settings.PROBLEM_REPORTS_PER_HOUR
+    with transaction.atomic():
+        # Locking the reporter's row makes a burst of concurrent reports from one user
+        # count one after another, so the burst cannot all pass the limit at once.
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        if ProblemReport.objects.filter(user=user, item=item).exists():
+            raise ReportRefused(MSG_REPORT_DUPLICATE)
+        recent = ProblemReport.objects.filter(
+            user=user, created_at__gt=now - REPORT_FLOOD_WINDOW
+        ).count()
+        if recent >= limit:
+            raise ReportRefused(MSG_REPORT_FLOOD.format(limit=limit))
+        try:
+            with transaction.atomic():
+                return ProblemReport.objects.create(
+                    user=user,
+                    item=item,
+                    question_id=item.question_id,
+                    version_id=item.version_id,
+                    kind=kind,
+                    comment=comment,
+                    created_at=now,
+                )
+        except IntegrityError:
+            # report_one_per_user_item: a concurrent duplicate got there first.
+            raise ReportRefused(MSG_REPORT_DUPLICATE) from None
+
+
+def problem_report_resolve(
+    *, report: ProblemReport, by, note: str, now: datetime | None = None
+) -> ProblemReport:
+    """Mark an open report resolved by instructor `by`, with a note (at most
+    REPORT_COMMENT_MAX characters, stripped). Raises ReportRefused when the note is too
+    long or the report was already resolved (by anyone, even concurrently)."""
+    now = now or timezone.now()
+    note = (note or "").strip()
+    if len(note) > REPORT_COMMENT_MAX:
+        raise ReportRefused(MSG_REPORT_TOO_LONG.format(limit=REPORT_COMMENT_MAX))
+    changed = ProblemReport.objects.filter(pk=report.pk, status=ProblemReport.Status.OPEN).update(
+        status=ProblemReport.Status.RESOLVED, resolved_at=now, resolved_by=by, resolution=note
+    )
+    if not changed:
+        raise ReportRefused(MSG_REPORT_ALREADY_RESOLVED)
+    report.status, report.resolved_at = ProblemReport.Status.RESOLVED, now
+    report.resolved_by, report.resolution = by, note
+    return report

@@ -29,3 +29,14 @@ urlpatterns = [
     path("attempts/<uuid:attempt_id>/report/", views.report, name="report"),
     path("attempts/<uuid:attempt_id>/report.csv", views.report_csv, name="report_csv"),
 ]
+
+# A candidate's problem report on a question whose answer they have seen.
+from exams import cohort_views  # noqa: E402  (registers the "rowid" converter)
+
+urlpatterns += [
+    path(
+        "attempts/<uuid:attempt_id>/questions/<rowid:position>/problem/",
+        cohort_views.report_problem,
+        name="report_problem",
+    ),
+]

@@ -581,5 +581,221 @@ def _item_history(candidates: int, mocks: int):
     return made
 
 
+# --- cohort results at scale (--cohort) ----------------------------------------------------
+
+COHORT_CANDIDATES = 1000
+COHORT_MOCKS = 10
+# Targets in milliseconds (median of the timed runs), measured in-process (no HTTP server).
+TARGETS_COHORT_MS = {"cohort page": 2500, "cohort csv": 2500, "candidate page": 150}
+
+
+def cohort_generate(*, candidates: int, mocks: int, seed: int = 7) -> int:
+    """Bulk-create `candidates` users with `mocks` submitted full mocks each (items,
+    answers and results as the engine stores them) and one study group holding them all.
+    Returns the number of attempt items written. Needs Django set up."""
+    import random as _random
+    import uuid
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.contrib.auth.models import User
+    from django.utils import timezone
+
+    from accounts.models import GroupMembership, StudyGroup
+    from exams.models import Attempt, AttemptItem
+    from exams.scoring import ItemOutcome, allocate_quotas, score_items
+    from questions.models import Choice, Exam, Question
+
+    rng = _random.Random(seed)
+    exam = Exam.objects.get()
+    domains = list(exam.domains.order_by("number"))
+    quotas = allocate_quotas(exam.question_count, {d.number: d.weight_percent for d in domains})
+    bank: dict[int, list[tuple]] = {d.number: [] for d in domains}
+    keys: dict[int, set[int]] = {}
+    order: dict[int, list[int]] = {}
+    for cid, vid, correct in Choice.objects.values_list("id", "version_id", "is_correct"):
+        order.setdefault(vid, []).append(cid)
+        if correct:
+            keys.setdefault(vid, set()).add(cid)
+    for q in Question.objects.filter(status=Question.Status.ACTIVE).values(
+        "id",
+        "current_version_id",
+        "task__domain__number",
+        "task__domain__name",
+        "task__code",
+        "task__name",
+    ):
+        bank[q["task__domain__number"]].append(q)
+    now = timezone.now()
+    hashed = "!"  # unusable password: nobody logs in as these candidates
+    users = User.objects.bulk_create(
+        User(username=f"cand{n:04d}", password=hashed) for n in range(candidates)
+    )
+    group = StudyGroup.objects.create(name="Benchmark", exam=exam, join_code="BENCHMARK1")
+    GroupMembership.objects.bulk_create(GroupMembership(group=group, user=u) for u in users)
+    written = 0
+    for user in users:
+        ability = rng.uniform(0.4, 0.95)
+        attempts, items = [], []
+        for m in range(mocks):
+            started = now - timedelta(days=2 * (mocks - m), minutes=rng.randint(0, 600))
+            attempt = Attempt(
+                id=uuid.uuid4(),
+                user=user,
+                exam=exam,
+                mode=Attempt.Mode.FULL,
+                status=Attempt.Status.SUBMITTED,
+                question_count=exam.question_count,
+                pass_mark_percent=exam.pass_mark_percent,
+                started_at=started,
+                deadline=started + timedelta(minutes=exam.minutes),
+                submitted_at=started + timedelta(minutes=rng.randint(60, 170)),
+            )
+            outcomes = []
+            drawn = [q for n, k in quotas.items() for q in rng.sample(bank[n], k)]
+            for pos, q in enumerate(drawn, start=1):
+                vid = q["current_version_id"]
+                right = rng.random() < ability
+                wrong = [c for c in order[vid] if c not in keys[vid]]
+                selected = sorted(keys[vid]) if right else [rng.choice(wrong)]
+                outcomes.append(
+                    ItemOutcome(
+                        q["task__domain__number"],
+                        q["task__domain__name"],
+                        q["task__code"],
+                        q["task__name"],
+                        selected=frozenset(selected),
+                        correct=frozenset(keys[vid]),
+                    )
+                )
+                items.append(
+                    AttemptItem(
+                        attempt=attempt,
+                        question_id=q["id"],
+                        version_id=vid,
+                        position=pos,
+                        choice_order=order[vid],
+                        selected=selected,
+                        answered_at=started,
+                        is_correct=right,
+                    )
+                )
+            result = score_items(outcomes, pass_mark_percent=exam.pass_mark_percent)
+            result["time_used_seconds"] = int((attempt.submitted_at - started).total_seconds())
+            attempt.result = result
+            attempt.correct_count = result["correct"]
+            attempt.score_percent = Decimal(str(result["percent"]))
+            attempt.passed = result["passed"]
+            attempts.append(attempt)
+        Attempt.objects.bulk_create(attempts)
+        AttemptItem.objects.bulk_create(items, batch_size=2000)
+        written += len(items)
+    return written
+
+
+def cohort_main(argv: list[str]) -> int:
+    """`benchmark.py --cohort [--candidates N] [--mocks M] [--runs R] [--no-targets]`: a
+    scratch SQLite database (or $DATABASE_URL) with the shipped bank, N candidates with M
+    submitted full mocks each (bulk_create), then the cohort page, its CSV and one
+    candidate's page timed in-process as a staff user; prints median and worst time and
+    the query count of each, and exits non-zero on a missed target."""
+    parser = argparse.ArgumentParser(description="Cohort results at scale")
+    parser.add_argument("--cohort", action="store_true")
+    parser.add_argument("--candidates", type=int, default=COHORT_CANDIDATES)
+    parser.add_argument("--mocks", type=int, default=COHORT_MOCKS)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--no-targets", action="store_true")
+    parser.add_argument(
+        "--keep",
+        metavar="PATH",
+        help="SQLite file to build once and reuse on later runs (default: a scratch file)",
+    )
+    args = parser.parse_args(argv)
+    python = sys.executable
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, DEBUG="false", ALLOWED_HOSTS="testserver", SECURE="false")
+        env.setdefault("SECRET_KEY", "benchmark-only-secret")
+        path = Path(args.keep).resolve() if args.keep else Path(tmp) / "cohort.sqlite3"
+        reuse = path.exists()
+        env.setdefault("DATABASE_URL", f"sqlite:///{path}")
+        for argv_ in (
+            ()
+            if reuse
+            else (
+                ["migrate", "--noinput"],
+                ["createcachetable"],
+                ["load_blueprint", "fixtures/blueprint/mls-c01.yaml"],
+                ["load_questions", "fixtures/questions"],
+                ["collectstatic", "--noinput"],
+            )
+        ):
+            subprocess.run(
+                [python, "manage.py", *argv_],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+        os.environ.update(env)
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+        sys.path.insert(0, str(ROOT))
+        import django
+
+        django.setup()
+        from django.contrib.auth.models import User
+        from django.db import connection
+        from django.test import Client
+        from django.test.utils import CaptureQueriesContext
+
+        began = time.perf_counter()
+        if not reuse:
+            written = cohort_generate(candidates=args.candidates, mocks=args.mocks)
+            print(
+                f"generated {args.candidates} candidates x {args.mocks} full mocks "
+                f"({written} items) in {time.perf_counter() - began:.1f} s"
+            )
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        client = Client()
+        staff, _ = User.objects.get_or_create(username="bench-staff", is_staff=True)
+        client.force_login(staff)
+        someone = User.objects.get(username="cand0000")
+        pages = {
+            "cohort page": "/instructor/cohort/",
+            "cohort csv": "/instructor/cohort.csv",
+            "candidate page": f"/instructor/cohort/{someone.pk}/",
+        }
+        failed = False
+        for name, url in pages.items():
+            times, queries = [], 0
+            for _ in range(args.runs):
+                with CaptureQueriesContext(connection) as ctx:
+                    t0 = time.perf_counter()
+                    response = client.get(url)
+                    times.append((time.perf_counter() - t0) * 1000)
+                queries = len(ctx.captured_queries)
+                slowest = max(ctx.captured_queries, key=lambda q: float(q["time"]))
+                if response.status_code != 200:
+                    print(f"{name}: HTTP {response.status_code}")
+                    failed = True
+            if name == "cohort csv":
+                rows = response.content.decode().count("\n") - 1
+                print(f"  csv rows: {rows}")
+            median, target = statistics.median(times), TARGETS_COHORT_MS[name]
+            ok = median <= target
+            failed |= not ok and not args.no_targets
+            print(
+                f"{name}: median {median:.0f} ms, worst {max(times):.0f} ms over {args.runs} runs,"
+                f" {queries} queries (target {target} ms) {'ok' if ok else 'MISSED'}"
+            )
+            print(f"  slowest query {float(slowest['time']) * 1000:.0f} ms: {slowest['sql'][:160]}")
+        return 1 if failed else 0
+
+
 if __name__ == "__main__":
-    sys.exit(item_analysis_main(sys.argv[2:]) if sys.argv[1:2] == ["--item-analysis"] else main())
+    if sys.argv[1:2] == ["--item-analysis"]:
+        sys.exit(item_analysis_main(sys.argv[2:]))
+    if "--cohort" in sys.argv[1:]:
+        sys.exit(cohort_main(sys.argv[1:]))
+    sys.exit(main())
