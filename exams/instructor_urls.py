@@ -13,6 +13,7 @@ from questions import views as question_views
 app_name = "instructor"
 
 urlpatterns = [
+    path("", instructor_views.home, name="home"),
     # Bank and blueprint uploads.
     path("blueprint/", blueprint_views.blueprint_upload, name="blueprint_upload"),
     path("uploads/", question_views.upload_list, name="uploads"),

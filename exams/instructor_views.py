@@ -317,3 +317,12 @@ def items_csv(request: HttpRequest) -> HttpResponse:
             ]
         )
     return response
+
+
+@require_GET
+@instructor_required
+def home(request: HttpRequest) -> HttpResponse:
+    """/instructor/: where each instructor page starts, with what is waiting on each."""
+    return render(
+        request, "instructor/home.html", {"waiting": selectors.instructor_waiting(request.user)}
+    )

@@ -15,9 +15,9 @@ from django.db.models import (
     When,
 )
 
-from accounts.models import Profile
-from exams.models import Attempt, AttemptItem
-from questions.models import Choice, Domain, Exam, Question
+from accounts.models import Profile, StudyGroup
+from exams.models import Attempt, AttemptItem, ProblemReport
+from questions.models import BankUpload, Choice, Domain, Exam, Question
 
 MISSED_CORRECT_IN_A_ROW = 2  # correct answers in a row that take a question out of the pool
 
@@ -195,3 +195,17 @@ def readiness_counts(*, user, exam: Exam) -> dict[int, tuple[int, int]]:
         .annotate(total=Count("id"), correct=Count("id", filter=Q(is_correct=True)))
     )
     return {r["question__task__domain__number"]: (r["correct"], r["total"]) for r in rows}
+
+
+def instructor_waiting(user) -> dict[str, int]:
+    """What waits for instructors, for their overview page: open problem reports, this
+    instructor's uploads previewed but neither applied nor discarded, draft questions, and
+    the study groups this instructor runs. Four COUNT queries on indexed columns."""
+    return {
+        "open_reports": ProblemReport.objects.filter(status=ProblemReport.Status.OPEN).count(),
+        "pending_uploads": BankUpload.objects.filter(
+            status=BankUpload.Status.PREVIEWED, uploaded_by=user
+        ).count(),
+        "drafts": Question.objects.filter(status=Question.Status.DRAFT).count(),
+        "groups": StudyGroup.objects.filter(instructors=user).count(),
+    }
