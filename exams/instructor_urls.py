@@ -7,15 +7,15 @@ from exams import (
     cohort_views,  # registers the "rowid" converter
     instructor_views,
 )
-from questions import blueprint_views
+from questions import exam_views
 from questions import views as question_views
 
 app_name = "instructor"
 
 urlpatterns = [
     path("", instructor_views.home, name="home"),
-    # Bank and blueprint uploads.
-    path("blueprint/", blueprint_views.blueprint_upload, name="blueprint_upload"),
+    # Exams, and bank and blueprint uploads.
+    path("exams/", exam_views.exam_list, name="exams"),
     path("uploads/", question_views.upload_list, name="uploads"),
     path("uploads/new/", question_views.upload_new, name="upload_new"),
     path("uploads/<int:upload_id>/", question_views.upload_detail, name="upload_detail"),

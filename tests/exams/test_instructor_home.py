@@ -74,6 +74,6 @@ def test_staff_find_it_in_the_header_and_candidates_do_not(alice_client, exam):
 def test_every_instructor_page_links_every_other(client, carol, exam):
     client.force_login(carol)
     html = client.get(HOME).content.decode()
-    for name in ("items", "reports", "cohort", "groups", "uploads", "blueprint_upload"):
+    for name in ("items", "reports", "cohort", "groups", "uploads", "exams"):
         assert f'href="{reverse("instructor:" + name)}"' in html
     assert 'aria-current="page">Overview' in html

@@ -14,7 +14,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -22,9 +21,8 @@ from django.utils import timezone
 from accounts.models import Profile
 from exams import selectors, services, views
 from exams.models import Attempt, AttemptItem
-from questions import blueprint_views
 from questions.models import Choice, Exam, Question
-from questions.services import MSG_BLUEPRINT_CODE, bank_load, blueprint_load_file
+from questions.services import bank_load, blueprint_load_file
 from tests.conftest import ROOT, fill_bank
 from tests.factories import ExamFactory, UserFactory
 
@@ -101,13 +99,7 @@ class TestTheSecondExamsBlueprint:
         assert exam_of_items(attempt) == {"sample-stats"}
 
 
-def upload(client: Client, content: bytes, name: str = "blueprint.yaml"):
-    return client.post(
-        reverse("instructor:blueprint_upload"), {"file": SimpleUploadedFile(name, content)}
-    )
-
-
-class TestAnInstructorUploadsTheBlueprint:
+class TestTheExamsPage:
     @pytest.fixture
     def instructor(self, db) -> Client:
         user = UserFactory(username="ines")
@@ -116,68 +108,24 @@ class TestAnInstructorUploadsTheBlueprint:
         client.force_login(user)
         return client
 
-    def test_the_uploaded_blueprint_is_loaded_and_listed(self, instructor, exam):
-        response = upload(instructor, (SAMPLE / "blueprint.yaml").read_bytes())
-        assert response.status_code == 302
-        sample = Exam.objects.get(code="sample-stats")
-        assert (sample.question_count, sample.minutes, sample.pass_mark_percent) == (10, 15, 70)
-        page = instructor.get(response.url).content.decode()
-        assert (
-            "Loaded blueprint sample-stats (Sample - Statistics Foundations): 10 questions in "
-            "15 minutes, pass mark 70%, 3 domains." in page
-        )
-        assert (
-            '<th scope="row">mls-c01</th>' in page and '<th scope="row">sample-stats</th>' in page
-        )
+    def test_it_lists_every_exam_with_its_numbers_and_bank(self, instructor, both):
+        page = instructor.get(reverse("instructor:exams")).content.decode()
+        assert '<th scope="row">mls-c01</th>' in page
+        assert '<th scope="row">sample-stats</th>' in page
+        assert '<td data-label="Minutes">15</td>' in page
+        assert f'href="{reverse("instructor:upload_new")}"' in page
 
-    @pytest.mark.parametrize(
-        ("content", "problem"),
-        [
-            (b"code: [unclosed", "blueprint.yaml: "),
-            (b"\xff\xfe not text", "is not UTF-8 text"),
-            (b"just a sentence", "blueprint needs the keys"),
-            (
-                (SAMPLE / "blueprint.yaml").read_bytes().replace(b"weight: 20", b"weight: 25"),
-                "add up to 105, not 100",
-            ),
-            (
-                (SAMPLE / "blueprint.yaml").read_bytes().replace(b"sample-stats", b"Sample Stats!"),
-                MSG_BLUEPRINT_CODE,
-            ),
-            (
-                (SAMPLE / "blueprint.yaml")
-                .read_bytes()
-                .replace(b"name: Sample - Statistics Foundations", b"name: " + b"x" * 201),
-                "name must be text of 1 to 200 characters",
-            ),
-        ],
-    )
-    def test_a_bad_upload_lists_its_problems_and_loads_nothing(
-        self, instructor, exam, content, problem
-    ):
-        response = upload(instructor, content)
-        assert response.status_code == 422
-        html = response.content.decode()
-        assert "Nothing was loaded" in html and problem in html
-        assert list(Exam.objects.values_list("code", flat=True)) == ["mls-c01"]
-
-    def test_a_post_without_a_file_asks_for_one(self, instructor):
-        response = instructor.post(reverse("instructor:blueprint_upload"))
-        assert response.status_code == 422
-        assert "Choose a blueprint file to upload." in response.content.decode()
-        assert not Exam.objects.exists()
-
-    def test_a_file_over_the_limit_is_refused(self, instructor, monkeypatch):
-        monkeypatch.setattr(blueprint_views, "MAX_FILE_BYTES", 10)
-        response = upload(instructor, (SAMPLE / "blueprint.yaml").read_bytes())
-        assert response.status_code == 422 and "the limit is 10 bytes" in response.content.decode()
-        assert not Exam.objects.exists()
+    def test_it_takes_one_query_for_the_exams(self, instructor, both, django_assert_num_queries):
+        # session, user, instructor check, exams
+        with django_assert_num_queries(4):
+            instructor.get(reverse("instructor:exams"))
 
     def test_candidates_never_see_the_page(self, alice_client):
-        assert alice_client.get(reverse("instructor:blueprint_upload")).status_code == 404
-        assert upload(alice_client, (SAMPLE / "blueprint.yaml").read_bytes()).status_code == 404
-        assert not Exam.objects.exists()
-        assert Client().get(reverse("instructor:blueprint_upload")).status_code == 302
+        assert alice_client.get(reverse("instructor:exams")).status_code == 404
+        assert Client().get(reverse("instructor:exams")).status_code == 302
+
+    def test_it_loads_nothing_from_a_post(self, instructor):
+        assert instructor.post(reverse("instructor:exams")).status_code == 405
 
 
 class TestChoosingTheExam:
