@@ -84,6 +84,22 @@ def bob(db):
 
 
 @pytest.fixture
+def carol(db):
+    """An instructor (in the Instructors group, not staff)."""
+    from tests.instructors import make_instructor
+
+    return make_instructor("carol")
+
+
+@pytest.fixture
+def dave(db):
+    """Another instructor, who runs other groups than carol's."""
+    from tests.instructors import make_instructor
+
+    return make_instructor("dave")
+
+
+@pytest.fixture
 def alice_client(client, alice):
     client.force_login(alice)
     return client

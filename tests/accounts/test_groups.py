@@ -9,20 +9,10 @@ from django.urls import reverse
 from accounts import services
 from accounts.models import GroupMembership, StudyGroup
 from tests.factories import UserFactory
-from tests.instructors import make_group, make_instructor
+from tests.instructors import make_group
 
 JOIN = reverse("accounts:join_group")
 GROUPS = reverse("instructor:groups")
-
-
-@pytest.fixture
-def carol(db):
-    return make_instructor("carol")
-
-
-@pytest.fixture
-def dave(db):
-    return make_instructor("dave")
 
 
 @pytest.fixture

@@ -15,21 +15,11 @@ from hypothesis import strategies as st
 
 from exams.models import Attempt
 from tests.factories import UserFactory
-from tests.instructors import HTMX, drill_done, full_mock_done, make_group, make_instructor
+from tests.instructors import HTMX, drill_done, full_mock_done, make_group
 
 NOW = timezone.now().replace(microsecond=0)
 COHORT = reverse("instructor:cohort")
 CSV = reverse("instructor:cohort_csv")
-
-
-@pytest.fixture
-def carol(db):
-    return make_instructor("carol")
-
-
-@pytest.fixture
-def dave(db):
-    return make_instructor("dave")
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -10,14 +9,9 @@ from django.utils import timezone
 from exams.models import ProblemReport
 from questions.models import BankUpload, Question
 from tests.factories import UserFactory
-from tests.instructors import drill_done, make_group, make_instructor
+from tests.instructors import drill_done, make_group
 
 HOME = reverse("instructor:home")
-
-
-@pytest.fixture
-def carol(db):
-    return make_instructor("carol")
 
 
 def test_it_counts_what_waits_for_the_instructor(client, carol, exam, full_bank, alice, bob):

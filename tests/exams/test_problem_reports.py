@@ -13,7 +13,7 @@ from django.utils import timezone
 from exams import services
 from exams.models import Attempt, AttemptItem, ProblemReport
 from tests.factories import UserFactory
-from tests.instructors import HTMX, drill_done, key_of, make_group, make_instructor, wrong_of
+from tests.instructors import HTMX, drill_done, key_of, make_group, wrong_of
 
 NOW = timezone.now().replace(microsecond=0)
 
@@ -21,16 +21,6 @@ NOW = timezone.now().replace(microsecond=0)
 @pytest.fixture
 def submitted(alice, exam, full_bank) -> Attempt:
     return drill_done(alice, exam, at=NOW - timedelta(hours=2))
-
-
-@pytest.fixture
-def carol(db):
-    return make_instructor("carol")
-
-
-@pytest.fixture
-def dave(db):
-    return make_instructor("dave")
 
 
 @pytest.fixture

@@ -89,7 +89,9 @@ def one_question_attempt(tmp_path, alice, exam):
 
 def report_html(client, attempt: Attempt) -> str:
     html = client.get(reverse("exams:report", kwargs={"attempt_id": attempt.pk})).content.decode()
-    return html.split('<div id="report-questions">')[1]
+    review = html.split('<div id="report-questions">')[1]
+    # Each problem-report form carries a CSRF token, masked afresh on every render.
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", review)
 
 
 def question_html(client, attempt: Attempt) -> str:
