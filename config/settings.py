@@ -123,8 +123,10 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers proceed while one writer writes; IMMEDIATE transactions take
     # the write lock at BEGIN, so concurrent writers queue for up to the busy timeout
-    # instead of failing half-way with "database is locked".
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # instead of failing half-way with "database is locked". Connections are kept between
+    # requests (each worker thread has its own, CONN_HEALTH_CHECKS drops a broken one): a
+    # fresh connection per request costs its PRAGMAs, and closing the last one
+    # checkpoints and deletes the WAL, so checkpoints are left to SQLite's own schedule.
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
@@ -258,3 +260,9 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "mlsprep <noreply@localhost>")
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60 * 3)  # seconds
 ANSWER_GRACE_SECONDS = env_int("ANSWER_GRACE_SECONDS", 3)
+# The longest one visit to a question counts towards its "time on this question": a tab
+# left open over lunch is not time spent thinking.
+MAX_VISIT_SECONDS = env_int("MAX_VISIT_SECONDS", 600)
+# The benchmark's floor view (scripts/benchmark.py --floor): off unless asked for, so a
+# production site never serves it.
+BENCHMARK_FLOOR = env_bool("BENCHMARK_FLOOR", default=False)

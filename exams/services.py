@@ -17,7 +17,7 @@ from functools import reduce
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Q
+from django.db.models import Case, F, Max, Q, Value, When
 from django.utils import timezone
 
 from exams import selectors
@@ -555,13 +555,71 @@ def attempt_reveal(*, item: AttemptItem, now: datetime | None = None) -> Attempt
     return item
 
 
-def attempt_goto(*, attempt: Attempt, position: int) -> None:
-    """Remember where the candidate is, so a return (on any device) resumes there."""
-    if attempt.is_in_progress and attempt.current_position != position:
-        Attempt.objects.filter(pk=attempt.pk, status=Attempt.Status.IN_PROGRESS).update(
-            current_position=position
+def visit_seconds(since: datetime | None, now: datetime) -> int:
+    """Whole seconds of one visit to a question, from `since` (arrival) to `now`, clipped
+    to 0..settings.MAX_VISIT_SECONDS (a tab left open is not time spent on the question;
+    a clock step back never subtracts). 0 when there was no arrival (`since` is None)."""
+    if since is None:
+        return 0
+    return max(0, min(int((now - since).total_seconds()), settings.MAX_VISIT_SECONDS))
+
+
+def _add_visit(*, attempt_id, leaving: int | None, spent: int, arriving: int | None) -> None:
+    """One UPDATE of at most two items: `spent` seconds added to the item at `leaving`, one
+    visit added to the item at `arriving` (either may be None)."""
+    positions = {p for p in (leaving, arriving) if p is not None}
+    if not positions or (arriving is None and spent == 0):
+        return
+    AttemptItem.objects.filter(attempt_id=attempt_id, position__in=positions).update(
+        time_spent_seconds=F("time_spent_seconds")
+        + Case(When(position=leaving, then=Value(spent)), default=Value(0)),
+        visits=F("visits") + Case(When(position=arriving, then=Value(1)), default=Value(0)),
+    )
+
+
+def _move(attempt: Attempt, *, to: int | None, now: datetime) -> None:
+    """Leave the current question (adding the visit's time to it) and arrive at `to`
+    (counting a visit), or at no question when `to` is None (the review screen). One
+    compare-and-set UPDATE of the attempt, guarded by the position and arrival time this
+    request read, so two tabs racing cannot count one visit twice; then one of the items."""
+    leaving = attempt.current_position if attempt.position_since is not None else None
+    since = attempt.position_since
+    position = to if to is not None else attempt.current_position
+    arrived = now if to is not None else None
+    moved = Attempt.objects.filter(
+        pk=attempt.pk,
+        status=Attempt.Status.IN_PROGRESS,
+        current_position=attempt.current_position,
+        position_since=since,
+    ).update(current_position=position, position_since=arrived)
+    attempt.current_position, attempt.position_since = position, arrived
+    if moved:
+        _add_visit(
+            attempt_id=attempt.pk,
+            leaving=leaving,
+            spent=visit_seconds(since, now),
+            arriving=to,
         )
-        attempt.current_position = position
+
+
+def attempt_goto(*, attempt: Attempt, position: int, now: datetime | None = None) -> None:
+    """Remember where the candidate is, so a return (on any device) resumes there, and
+    keep the time per question: arriving at another position adds the time since the
+    last arrival (visit_seconds) to the item left and one visit to the item reached, in
+    two UPDATEs (the attempt, the items). A reload of the same position writes nothing."""
+    if not attempt.is_in_progress:
+        return
+    if attempt.current_position == position and attempt.position_since is not None:
+        return
+    _move(attempt, to=position, now=now or timezone.now())
+
+
+def attempt_leave_question(*, attempt: Attempt, now: datetime | None = None) -> None:
+    """The candidate left the questions for the review screen: the visit's time is added
+    to the item they were on, and no question is being visited until they open one (two
+    UPDATEs; nothing when no visit is open)."""
+    if attempt.is_in_progress and attempt.position_since is not None:
+        _move(attempt, to=None, now=now or timezone.now())
 
 
 # --- finishing ------------------------------------------------------------------------------
@@ -608,6 +666,14 @@ def attempt_submit(*, attempt: Attempt, now: datetime | None = None) -> Attempt:
 
         timed_out = locked.is_past_deadline(now)
         ended = locked.deadline if timed_out else now
+        # The last visit ends with the attempt (a submission, or the deadline).
+        _add_visit(
+            attempt_id=locked.pk,
+            leaving=locked.current_position if locked.position_since else None,
+            spent=visit_seconds(locked.position_since, ended),
+            arriving=None,
+        )
+        locked.position_since = None
         result["time_used_seconds"] = int((ended - locked.started_at).total_seconds())
         if locked.mode == Attempt.Mode.FULL and result["answered"] == 0:
             # An empty mock says nothing about the candidate: it counts as abandoned.

@@ -38,9 +38,9 @@ def main() -> int:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
     from django.test import Client
-    from django.conf import settings
 
     # Static files are not collected in a scratch run: plain URLs, no manifest.
     settings.STORAGES["staticfiles"]["BACKEND"] = (

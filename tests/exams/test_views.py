@@ -174,10 +174,11 @@ class TestQuestionPage:
         self, alice_client, attempt, django_assert_num_queries
     ):
         alice_client.get(url("question", attempt, 1))
-        # session, user, attempt, item + version, choices, navigator
-        with django_assert_num_queries(6):
+        # session, user, item + attempt + version, choices, navigator
+        with django_assert_num_queries(5):
             alice_client.get(url("question", attempt, 1))
-        # ...plus the one UPDATE that remembers a new position
+        # ...plus the UPDATE that moves the position and the one that keeps the time
+        # per question (the item left, the item reached)
         with django_assert_num_queries(7):
             alice_client.get(url("question", attempt, 2))
 
