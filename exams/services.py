@@ -11,13 +11,13 @@ import random
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import reduce
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Max, Q, Value, When
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
 from exams import selectors
@@ -67,9 +67,6 @@ MSG_PRACTICE_IN_PROGRESS = (
 MSG_NO_MISSED = (
     "You have no missed or flagged questions to practise yet: take a mock exam or a drill first."
 )
-
-
-NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 class ExamError(Exception):
@@ -125,52 +122,66 @@ class AttemptInProgress(ExamError):
 # --- starting ---------------------------------------------------------------------------
 
 
-def _last_seen(user_id: int) -> dict[int, datetime]:
-    """When this user was last shown each question, in any attempt."""
-    rows = (
-        AttemptItem.objects.filter(attempt__user_id=user_id)
-        .values("question_id")
-        .annotate(last=Max("attempt__started_at"))
-        .values_list("question_id", "last")
-    )
-    return dict(rows)
+# How many random candidates per question needed a draw looks at in each domain: the
+# draw orders only these by when the candidate last saw them, so its cost is bounded by
+# the quota, not by the bank. With a bank no bigger than this many times the quota the
+# draw is exact (never-seen first, then least recently seen); with a larger bank it is
+# exact as long as an eighth of the domain's questions are still unseen.
+CANDIDATES_PER_QUESTION = 8
 
 
-def candidate_pool(
+def _active(candidates: Q, exclude: Collection[int]):
+    return Question.objects.filter(
+        candidates, status=Question.Status.ACTIVE, current_version__isnull=False
+    ).exclude(id__in=list(exclude))
+
+
+def pool_sizes(
     *, domains: Collection[Domain], candidates: Q, exclude: Collection[int] = ()
-) -> dict[int, list[int]]:
-    """Active question ids matching `candidates` and not in `exclude`, per domain id
-    (one query)."""
-    pool: dict[int, list[int]] = {d.id: [] for d in domains}
-    for question_id, domain_id in (
-        Question.objects.filter(
-            candidates,
-            status=Question.Status.ACTIVE,
-            current_version__isnull=False,
-            task__domain__in=list(domains),
-        )
-        .exclude(id__in=list(exclude))
-        .values_list("id", "task__domain_id")
-        .order_by("id")
-    ):
-        pool[domain_id].append(question_id)
-    return pool
+) -> dict[int, int]:
+    """Active question counts matching `candidates` and not in `exclude`, per domain id
+    (one aggregate query, answered from the question_status_task index)."""
+    sizes = {d.id: 0 for d in domains}
+    rows = (
+        _active(candidates, exclude)
+        .filter(task__domain__in=list(domains))
+        .values("task__domain_id")
+        .annotate(n=Count("id"))
+        .values_list("task__domain_id", "n")
+    )
+    sizes.update(dict(rows))
+    return sizes
 
 
 def draw_questions(
-    *, user_id: int, pool: dict[int, list[int]], quotas: dict[Domain, int], rng: random.Random
+    *, user_id: int, candidates: Q, exclude: Collection[int] = (), quotas: dict[Domain, int]
 ) -> list[int]:
-    """Pick `quotas[domain]` ids from each domain's pool: never-seen first, then the least
-    recently seen, random among equals. The caller makes sure every pool is big enough."""
-    seen = _last_seen(user_id)
+    """Pick `quotas[domain]` question ids from each domain in the database (one query per
+    domain): a random sample of CANDIDATES_PER_QUESTION times the quota active candidates,
+    then never-seen first, then the least recently seen, random among equals. Returns the
+    ids sorted (the caller shuffles them). The caller makes sure every pool is big enough."""
+    last_seen = (
+        AttemptItem.objects.filter(question_id=OuterRef("pk"), attempt__user_id=user_id)
+        .order_by("-attempt__started_at")
+        .values("attempt__started_at")[:1]
+    )
     chosen: list[int] = []
     for domain, needed in quotas.items():
-        ids = list(pool[domain.id])
-        rng.shuffle(ids)
-        # A stable sort keeps the shuffle's randomness among equals.
-        ids.sort(key=lambda qid: (qid in seen, seen.get(qid) or NEVER))
-        chosen.extend(ids[:needed])
-    return chosen
+        if needed <= 0:
+            continue
+        sample = (
+            _active(candidates, exclude)
+            .filter(task__domain=domain)
+            .order_by("?")
+            .values("id")[: needed * CANDIDATES_PER_QUESTION]
+        )
+        chosen.extend(
+            Question.objects.filter(id__in=sample)
+            .annotate(seen=Subquery(last_seen))
+            .order_by(F("seen").asc(nulls_first=True), "?")
+            .values_list("id", flat=True)[:needed]
+        )
+    return sorted(chosen)
 
 
 @transaction.atomic  # the attempt and all its items, or nothing
@@ -237,17 +248,17 @@ def attempt_start_full_mock(
         raise AttemptInProgress(running)
     domains = list(exam.domains.order_by("number"))
     quotas = allocate_quotas(exam.question_count, {d: d.weight_percent for d in domains})
-    pool = candidate_pool(domains=domains, candidates=Q())
+    sizes = pool_sizes(domains=domains, candidates=Q())
     short = [
         MSG_SHORTFALL_DOMAIN.format(
-            name=d.name, needed=needed, available=len(pool[d.id]), short=needed - len(pool[d.id])
+            name=d.name, needed=needed, available=sizes[d.id], short=needed - sizes[d.id]
         )
         for d, needed in quotas.items()
-        if len(pool[d.id]) < needed
+        if sizes[d.id] < needed
     ]
     if short:
         raise BankShortfall(MSG_SHORTFALL.format(details="; ".join(short)))
-    question_ids = draw_questions(user_id=user.pk, pool=pool, quotas=quotas, rng=rng)
+    question_ids = draw_questions(user_id=user.pk, candidates=Q(), quotas=quotas)
     return _create_unless_running(
         running=selectors.running_full_mock,
         in_progress=AttemptInProgress,
@@ -302,10 +313,9 @@ def _start_practice(
     if running is not None:
         raise PracticeInProgress(running)
     # A running full mock's questions stay secret: practice never shows or reveals them.
-    pool = candidate_pool(
-        domains=domains, candidates=candidates, exclude=selectors.running_mock_question_ids(user.pk)
-    )
-    held = sum(len(ids) for ids in pool.values())
+    exclude = selectors.running_mock_question_ids(user.pk)
+    sizes = pool_sizes(domains=domains, candidates=candidates, exclude=exclude)
+    held = sum(sizes.values())
     if held == 0:
         raise BankShortfall(MSG_NOTHING_TO_DRILL)
     note = None
@@ -313,9 +323,11 @@ def _start_practice(
         note = MSG_COUNT_CAPPED.format(asked=count, held=held)
         count = held
     quotas = allocate_quotas_capped(
-        count, {d: d.weight_percent for d in domains}, {d: len(pool[d.id]) for d in domains}
+        count, {d: d.weight_percent for d in domains}, {d: sizes[d.id] for d in domains}
     )
-    question_ids = draw_questions(user_id=user.pk, pool=pool, quotas=quotas, rng=rng)
+    question_ids = draw_questions(
+        user_id=user.pk, candidates=candidates, exclude=exclude, quotas=quotas
+    )
     attempt = _create_unless_running(
         running=selectors.running_practice,
         in_progress=PracticeInProgress,
