@@ -609,14 +609,31 @@ def report(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
         return redirect("exams:question", attempt_id=attempt.pk, position=attempt.current_position)
     if attempt.is_abandoned:
         return render(request, "exams/abandoned.html", {"attempt": attempt})
+    # The first view is the summary: the question review (65 questions with their
+    # explanations) loads on demand, by htmx or by its link, or with ?print=full.
+    reviewing = "show" in request.GET or request.GET.get("print") == "full" or request.htmx
     show = request.GET.get("show", "all")
     if show not in REPORT_FILTERS:
         show = "all"
+    context = {
+        "attempt": attempt,
+        "result": attempt.result,
+        "weakest": weakest_domain(attempt.result.get("domains", [])),
+        "show": show,
+        "filters": REPORT_FILTERS,
+        "print_full": request.GET.get("print") == "full",
+        "reviewing": reviewing,
+    }
+    if not reviewing:
+        context["show"] = ""  # no filter is current until the review is open
+        context["slowest"] = selectors.slowest_items(attempt)
+        return render(request, "exams/report.html", context)
     items = selectors.report_items(attempt)
     for item in items:
         item.choices_in_order = selectors.ordered_choices(item, list(item.version.choices.all()))
         item.selected_set = set(item.selected)
-    shown = [
+    context["slowest"] = selectors.slowest_of(items)
+    context["items"] = [
         i
         for i in items
         if show == "all"
@@ -624,15 +641,6 @@ def report(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
         or (show == "incorrect" and not i.is_correct)
         or (show == "unanswered" and not i.selected)
     ]
-    context = {
-        "attempt": attempt,
-        "result": attempt.result,
-        "weakest": weakest_domain(attempt.result.get("domains", [])),
-        "items": shown,
-        "show": show,
-        "filters": REPORT_FILTERS,
-        "print_full": request.GET.get("print") == "full",
-    }
     template = "exams/_report_questions.html" if request.htmx else "exams/report.html"
     return render(request, template, context)
 

@@ -34,6 +34,17 @@ def duration(seconds: int | None) -> str:
 
 
 @register.filter
+def question_time(seconds: int | None) -> str:
+    """Time on a question in words, to the second: "1 min 35 s", "45 s", "1 h 2 min 5 s"."""
+    hours, minutes, secs = _hms(seconds or 0)
+    parts = [f"{hours} h"] if hours else []
+    if hours or minutes:
+        parts.append(f"{minutes} min")
+    parts.append(f"{secs} s")
+    return " ".join(parts)
+
+
+@register.filter
 def letter(index: int) -> str:
     return "ABCDEF"[index] if 0 <= index < 6 else str(index + 1)
 
