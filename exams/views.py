@@ -97,9 +97,15 @@ def _redirect(request: HttpRequest, url: str) -> HttpResponse:
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    services.attempts_expire_due(user_id=request.user.pk, now=now)
+    # The open attempts are read anyway: those past their deadline (and the grace) are
+    # submitted from that read, as attempts_expire_due would, without a query of its own.
+    in_progress = []
+    for attempt in selectors.in_progress_attempts(request.user):
+        if attempt.is_past_deadline(now - services.answer_grace()):
+            services.attempt_submit(attempt=attempt, now=now)
+        else:
+            in_progress.append(attempt)
     exam = selectors.default_exam()
-    in_progress = selectors.in_progress_attempts(request.user)
     for attempt in in_progress:
         attempt.time_left = attempt.seconds_left(now)
     context = {"exam": exam, "in_progress": in_progress}
@@ -140,8 +146,9 @@ def start_full_mock(request: HttpRequest) -> HttpResponse:
     exam = selectors.default_exam()
     if exam is None:
         return _no_exam(request)
-    services.attempts_expire_due(user_id=request.user.pk)
     if request.method == "GET":
+        # (A start expires overdue attempts itself, in attempt_start_full_mock.)
+        services.attempts_expire_due(user_id=request.user.pk)
         running = selectors.running_full_mock(request.user)
         if running is not None:
             return redirect("exams:attempt", attempt_id=running.pk)
@@ -267,12 +274,6 @@ def _walk_neighbours(
     return previous, following, positions
 
 
-def _question_url_prefix(attempt: Attempt) -> str:
-    """The question page's URL without its position: prefix + "12/" is question 12."""
-    url = reverse("exams:question", kwargs={"attempt_id": attempt.pk, "position": 1})
-    return url.removesuffix("1/")
-
-
 def _question_context(attempt: Attempt, item: AttemptItem, walk: str = "") -> dict:
     now = timezone.now()
     nav = selectors.navigator(attempt)
@@ -288,8 +289,6 @@ def _question_context(attempt: Attempt, item: AttemptItem, walk: str = "") -> di
         "choices": selectors.item_choices(item),
         "selected": set(item.selected),
         "navigator": nav,
-        # Cell links are built from one reversed prefix, not a URL lookup per cell.
-        "question_url_prefix": _question_url_prefix(attempt),
         "answered_count": sum(1 for n in nav if n["answered"]),
         "flagged_count": sum(1 for n in nav if n["flagged"]),
         "seconds_left": attempt.seconds_left(now),

@@ -2,7 +2,6 @@ from functools import lru_cache
 
 import nh3
 from django import template
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from markdown_it import MarkdownIt
 
@@ -102,11 +101,12 @@ def _render_inline(text: str) -> str:
 
 
 @register.simple_tag
-def nav_cells(navigator: list[dict], url_prefix: str, current: int) -> str:
-    """The navigator's cells, one <li> per question with its link (url_prefix + "12/"),
-    answered and flagged marks and the current question marked: built in one pass rather
-    than a template include and URL lookup per cell (a mock has 65)."""
-    prefix = escape(url_prefix)
+def nav_cells(navigator: list[dict], current: int) -> str:
+    """The navigator's cells, one <li> per question: a link to it, its answered and
+    flagged marks, the current question marked. Built in one pass rather than a template
+    include and a URL lookup per cell (a mock has 65), and kept small: the link is
+    relative ("../12/" from any question page of the attempt) and the accessible name
+    ("12 answered, flagged") is the link's label."""
     cells = []
     for cell in navigator:
         position, answered, flagged = cell["position"], cell["answered"], cell["flagged"]
@@ -117,9 +117,8 @@ def nav_cells(navigator: list[dict], url_prefix: str, current: int) -> str:
         marks = ("✓" if answered else "○") + ("⚑" if flagged else "")
         current_attr = ' aria-current="page"' if position == current else ""
         cells.append(
-            f'<li id="nav-{position}"><a href="{prefix}{position}/" class="{classes}"'
-            f'{current_attr}><span class="nav-number">{position}</span>'
-            f'<span class="nav-marks" aria-hidden="true">{marks}</span>'
-            f'<span class="visually-hidden">{state}</span></a></li>'
+            f'<li id="nav-{position}"><a href="../{position}/" class="{classes}"'
+            f'{current_attr} aria-label="{position} {state}">{position}'
+            f'<span class="nav-marks" aria-hidden="true">{marks}</span></a></li>'
         )
     return mark_safe("\n".join(cells))
