@@ -9,6 +9,9 @@ from exams.models import Attempt, AttemptItem
 from questions.models import Choice, Domain, Exam, Question
 
 MISSED_CORRECT_IN_A_ROW = 2  # correct answers in a row that take a question out of the pool
+# The missed pool reads this many of the candidate's latest submitted attempts (over a
+# hundred mocks and drills: every miss a candidate can still be practising).
+MISSED_LOOKBACK_ATTEMPTS = 100
 
 
 def navigator(attempt: Attempt) -> list[dict]:
@@ -98,16 +101,21 @@ def missed_pool(*, user_id: int, exam_id: int) -> dict[int, int]:
     answered correctly (and not flagged) twice in a row afterwards. Returns question id →
     domain number. An unanswered, unflagged question is neither a miss nor a success.
 
-    One query, computed in the database: each of the user's submitted items carries its
+    The history read is the user's latest MISSED_LOOKBACK_ATTEMPTS submitted attempts of
+    the exam (a miss older than that has had its chance), so the cost is bounded whatever
+    the length of the history. One query, computed in the database: each item carries its
     question's latest miss (a window over the question's items), and a question stays in
     the pool while fewer than MISSED_CORRECT_IN_A_ROW correct answers came after that miss.
-    Nothing but the result reaches Python, whatever the length of the history.
     """
     missed = Q(flagged=True) | (~Q(selected=[]) & Q(is_correct=False))
+    latest = (
+        Attempt.objects.filter(user_id=user_id, exam_id=exam_id, status=Attempt.Status.SUBMITTED)
+        .order_by("-submitted_at")
+        .values("pk")[:MISSED_LOOKBACK_ATTEMPTS]
+    )
     history = (
         AttemptItem.objects.filter(
-            attempt__user_id=user_id,
-            attempt__exam_id=exam_id,
+            attempt_id__in=latest,
             attempt__status=Attempt.Status.SUBMITTED,
             question__status=Question.Status.ACTIVE,
         )

@@ -11,13 +11,13 @@ import random
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import reduce
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, Count, F, Q, Value, When
 from django.utils import timezone
 
 from exams import selectors
@@ -67,6 +67,9 @@ MSG_PRACTICE_IN_PROGRESS = (
 MSG_NO_MISSED = (
     "You have no missed or flagged questions to practise yet: take a mock exam or a drill first."
 )
+
+
+NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 class ExamError(Exception):
@@ -153,35 +156,57 @@ def pool_sizes(
     return sizes
 
 
-def draw_questions(
-    *, user_id: int, candidates: Q, exclude: Collection[int] = (), quotas: dict[Domain, int]
-) -> list[int]:
-    """Pick `quotas[domain]` question ids from each domain in the database (one query per
-    domain): a random sample of CANDIDATES_PER_QUESTION times the quota active candidates,
-    then never-seen first, then the least recently seen, random among equals. Returns the
-    ids sorted (the caller shuffles them). The caller makes sure every pool is big enough."""
-    last_seen = (
-        AttemptItem.objects.filter(question_id=OuterRef("pk"), attempt__user_id=user_id)
-        .order_by("-attempt__started_at")
-        .values("attempt__started_at")[:1]
+# "Least recently seen" looks at the candidate's latest this many attempts: a question
+# last seen before them counts as unseen, and the read stays bounded by the cap.
+SEEN_LOOKBACK_ATTEMPTS = 30
+
+
+def _last_seen(user_id: int) -> dict[int, datetime]:
+    """When the user was last shown each question in their latest SEEN_LOOKBACK_ATTEMPTS
+    attempts (one query; at most that many attempts' items)."""
+    latest = (
+        Attempt.objects.filter(user_id=user_id)
+        .order_by("-started_at")
+        .values("pk")[:SEEN_LOOKBACK_ATTEMPTS]
     )
+    seen: dict[int, datetime] = {}
+    for question_id, started in AttemptItem.objects.filter(attempt_id__in=latest).values_list(
+        "question_id", "attempt__started_at"
+    ):
+        if question_id not in seen or seen[question_id] < started:
+            seen[question_id] = started
+    return seen
+
+
+def draw_questions(
+    *,
+    user_id: int,
+    candidates: Q,
+    exclude: Collection[int] = (),
+    quotas: dict[Domain, int],
+    rng: random.Random,
+) -> list[int]:
+    """Pick `quotas[domain]` question ids from each domain: a random sample, drawn in the
+    database (one query per domain), of CANDIDATES_PER_QUESTION times the quota active
+    candidates, then never-seen first, then the least recently seen (_last_seen), random
+    among equals. The caller makes sure every pool is big enough."""
+    seen = _last_seen(user_id)
     chosen: list[int] = []
     for domain, needed in quotas.items():
         if needed <= 0:
             continue
-        sample = (
+        sample = list(
             _active(candidates, exclude)
             .filter(task__domain=domain)
             .order_by("?")
-            .values("id")[: needed * CANDIDATES_PER_QUESTION]
+            .values_list("id", flat=True)[: needed * CANDIDATES_PER_QUESTION]
         )
-        chosen.extend(
-            Question.objects.filter(id__in=sample)
-            .annotate(seen=Subquery(last_seen))
-            .order_by(F("seen").asc(nulls_first=True), "?")
-            .values_list("id", flat=True)[:needed]
-        )
-    return sorted(chosen)
+        sample.sort()  # the database's order is random already; the seeded shuffle decides
+        rng.shuffle(sample)
+        # A stable sort keeps the shuffle's randomness among equals.
+        sample.sort(key=lambda qid: (qid in seen, seen.get(qid) or NEVER))
+        chosen.extend(sample[:needed])
+    return chosen
 
 
 @transaction.atomic  # the attempt and all its items, or nothing
@@ -258,7 +283,7 @@ def attempt_start_full_mock(
     ]
     if short:
         raise BankShortfall(MSG_SHORTFALL.format(details="; ".join(short)))
-    question_ids = draw_questions(user_id=user.pk, candidates=Q(), quotas=quotas)
+    question_ids = draw_questions(user_id=user.pk, candidates=Q(), quotas=quotas, rng=rng)
     return _create_unless_running(
         running=selectors.running_full_mock,
         in_progress=AttemptInProgress,
@@ -326,7 +351,7 @@ def _start_practice(
         count, {d: d.weight_percent for d in domains}, {d: sizes[d.id] for d in domains}
     )
     question_ids = draw_questions(
-        user_id=user.pk, candidates=candidates, exclude=exclude, quotas=quotas
+        user_id=user.pk, candidates=candidates, exclude=exclude, quotas=quotas, rng=rng
     )
     attempt = _create_unless_running(
         running=selectors.running_practice,

@@ -42,10 +42,10 @@ def mock_with_misses(user, exam, *, wrong: int, at) -> Attempt:
     return services.attempt_submit(attempt=attempt, now=at + timedelta(minutes=30))
 
 
-# session, user, exam, overdue attempts, running mock, domains, pool sizes, one draw per
-# domain (4), and in one transaction (savepoint ... release): versions, choices, the
+# session, user, exam, overdue attempts, running mock, domains, pool sizes, questions
+# seen in the latest attempts, one draw per domain (4), and in one transaction (savepoint ... release): versions, choices, the
 # attempt, its items
-EXPECTED_START_QUERIES = 17
+EXPECTED_START_QUERIES = 18
 
 
 def start_and_count(client) -> int:
