@@ -402,6 +402,7 @@ def medians(samples: dict[str, list[tuple[float, int, int]]]) -> dict[str, tuple
             len(values),
         )
         for kind, values in samples.items()
+        if values
     }
 
 
