@@ -143,7 +143,7 @@ def pool_sizes(
     *, domains: Collection[Domain], candidates: Q, exclude: Collection[int] = ()
 ) -> dict[int, int]:
     """Active question counts matching `candidates` and not in `exclude`, per domain id
-    (one aggregate query, answered from the question_status_task index)."""
+    (one aggregate query, answered from the question_status_task_ver index)."""
     sizes = {d.id: 0 for d in domains}
     rows = (
         _active(candidates, exclude)
