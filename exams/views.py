@@ -457,7 +457,7 @@ def answer(request: HttpRequest, attempt_id: UUID, position: int) -> HttpRespons
     was_answered = item.is_answered
     go = request.POST.get("go", "")
     try:
-        if item.revealed and request.htmx:
+        if item.revealed and request.htmx and not go:  # a click on a locked answer
             raise services.AnswerRefused(services.MSG_LOCKED)
         choice_ids = _positions(request.POST.getlist("choice"), item)
         drawn = _positions(request.POST.get("drawn", "").split(","), item)

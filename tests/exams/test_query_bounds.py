@@ -164,3 +164,18 @@ class TestTheExamLoop:
             '<a href="../3/" class="nav-cell" aria-current="page" aria-label="3 unanswered">'
             in html
         )
+
+
+@pytest.mark.django_db
+def test_next_with_htmx_moves_on_from_a_revealed_answer(alice_client, alice, exam, full_bank):
+    started = services.attempt_start_drill(
+        user=alice, exam=exam, domain_numbers=[3], count=5, timed=False, feedback="immediate"
+    ).attempt
+    it = AttemptItem.objects.select_related("attempt", "version").get(attempt=started, position=1)
+    services.attempt_answer(item=it, choice_ids=it.choice_order[:1], revision=0)
+    services.attempt_reveal(item=it)
+    url = reverse("exams:answer", kwargs={"attempt_id": started.pk, "position": 1})
+    response = alice_client.post(
+        url, {"revision": 1, "drawn": "1", "go": "next"}, HTTP_HX_TARGET="question-panel", **HTMX
+    )
+    assert response.status_code == 200 and "Question 2 of 5" in response.content.decode()
