@@ -35,3 +35,25 @@ def served_by(get_response: Callable[[HttpRequest], HttpResponse]):
         return response
 
     return middleware
+
+
+def query_count(get_response: Callable[[HttpRequest], HttpResponse]):
+    """Benchmark only (settings.BENCHMARK_FLOOR): every response says in X-Queries how many
+    SQL statements it ran, session and log-in reads included, so scripts/benchmark.py can
+    print queries per request from outside the server."""
+    from django.db import connection
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        count = 0
+
+        def counted(execute, sql, params, many, context):
+            nonlocal count
+            count += 1
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(counted):
+            response = get_response(request)
+        response["X-Queries"] = str(count)
+        return response
+
+    return middleware

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -12,3 +13,7 @@ urlpatterns = [
     path("instructor/", include("exams.instructor_urls")),
     path("", include("exams.urls")),
 ]
+
+if settings.BENCHMARK_FLOOR:
+    # scripts/benchmark.py's floor: never routed unless BENCHMARK_FLOOR=true.
+    urlpatterns.insert(0, path("benchmark/floor/", config_views.benchmark_floor, name="floor"))

@@ -75,3 +75,28 @@ def healthz(request: HttpRequest) -> HttpResponse:
     except DatabaseError:
         return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
     return HttpResponse("ok\n", content_type="text/plain")
+
+
+def benchmark_floor(request: HttpRequest) -> HttpResponse:
+    """The benchmark's floor (scripts/benchmark.py --floor): the least an authenticated
+    request of this stack can do, one indexed SELECT (the user's latest attempt, by the
+    attempt_user_started_idx index) and one UPDATE (that user's row, unchanged), with a
+    tiny page. Routed only when settings.BENCHMARK_FLOOR is on; 404 otherwise."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import F
+    from django.http import Http404
+
+    from exams.models import Attempt
+
+    if not settings.BENCHMARK_FLOOR:
+        raise Http404
+    if not request.user.is_authenticated:
+        return redirect(f"{resolve_url(settings.LOGIN_URL)}?next={request.path}")
+    latest = (
+        Attempt.objects.filter(user=request.user)
+        .order_by("-started_at")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    get_user_model().objects.filter(pk=request.user.pk).update(last_login=F("last_login"))
+    return HttpResponse(f"<!doctype html><title>floor</title><p>{latest or '-'}</p>")

@@ -103,6 +103,11 @@ class Attempt(models.Model):
         indexes = [
             # Serves the dashboard and history: a user's attempts, newest first.
             models.Index(fields=["user", "-started_at"], name="attempt_user_started_idx"),
+            # Serves the reads of a user's latest submitted attempts: the missed pool's
+            # lookback, readiness counts and the full mock history (newest first).
+            models.Index(
+                fields=["user", "status", "-submitted_at"], name="attempt_user_status_sub_idx"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
     Exists,
+    F,
     IntegerField,
+    Max,
     OuterRef,
     Prefetch,
     Q,
     Value,
     When,
+    Window,
 )
 
 from accounts.models import Profile, StudyGroup
@@ -20,6 +24,9 @@ from exams.models import Attempt, AttemptItem, ProblemReport
 from questions.models import BankUpload, Choice, Domain, Exam, Question
 
 MISSED_CORRECT_IN_A_ROW = 2  # correct answers in a row that take a question out of the pool
+# The missed pool reads this many of the candidate's latest submitted attempts (over a
+# hundred mocks and drills: every miss a candidate can still be practising).
+MISSED_LOOKBACK_ATTEMPTS = 100
 
 
 def navigator(attempt: Attempt) -> list[dict]:
@@ -49,6 +56,31 @@ def report_items(attempt: Attempt) -> list[AttemptItem]:
             Prefetch("version__choices", queryset=Choice.objects.order_by("position"))
         )
     )
+
+
+SLOWEST_SHOWN = 5  # the report lists the candidate's slowest questions, this many
+
+
+def slowest_items(attempt: Attempt) -> list[dict]:
+    """The attempt's SLOWEST_SHOWN items with the most time on them (time > 0), slowest
+    first: [{"position", "seconds"}]. One query, bounded by the LIMIT."""
+    rows = (
+        attempt.items.filter(time_spent_seconds__gt=0)
+        .order_by("-time_spent_seconds", "position")
+        .values_list("position", "time_spent_seconds")[:SLOWEST_SHOWN]
+    )
+    return [{"position": p, "seconds": t} for p, t in rows]
+
+
+def slowest_of(items: list[AttemptItem]) -> list[dict]:
+    """slowest_items() from items already loaded (no query)."""
+    timed = sorted(
+        (i for i in items if i.time_spent_seconds > 0),
+        key=lambda i: (-i.time_spent_seconds, i.position),
+    )
+    return [{"position": i.position, "seconds": i.time_spent_seconds} for i in timed][
+        :SLOWEST_SHOWN
+    ]
 
 
 def bank_size_by_domain(exam: Exam) -> list[Domain]:
@@ -99,32 +131,49 @@ def in_progress_attempts(user) -> list[Attempt]:
 
 def missed_pool(*, user_id: int, exam_id: int) -> dict[int, int]:
     """The questions to practise: answered wrong or flagged in a submitted attempt, until
-    answered correctly twice in a row afterwards. Returns question id → domain number.
+    answered correctly (and not flagged) twice in a row afterwards. Returns question id →
+    domain number. An unanswered, unflagged question is neither a miss nor a success.
 
-    One query over the user's submitted answers, replayed in order. An unanswered,
-    unflagged question is neither a miss nor a success.
+    The history read is the user's latest MISSED_LOOKBACK_ATTEMPTS submitted attempts of
+    the exam (a miss older than that has had its chance), so the cost is bounded whatever
+    the length of the history. One query, computed in the database: each item carries its
+    question's latest miss (a window over the question's items), and a question stays in
+    the pool while fewer than MISSED_CORRECT_IN_A_ROW correct answers came after that miss.
     """
-    rows = (
+    missed = Q(flagged=True) | (~Q(selected=[]) & Q(is_correct=False))
+    latest = (
+        Attempt.objects.filter(user_id=user_id, exam_id=exam_id, status=Attempt.Status.SUBMITTED)
+        .order_by("-submitted_at")
+        .values("pk")[:MISSED_LOOKBACK_ATTEMPTS]
+    )
+    history = (
         AttemptItem.objects.filter(
-            attempt__user_id=user_id,
-            attempt__exam_id=exam_id,
+            attempt_id__in=latest,
             attempt__status=Attempt.Status.SUBMITTED,
             question__status=Question.Status.ACTIVE,
         )
-        .order_by("attempt__submitted_at", "attempt_id")
-        .values_list(
-            "question_id", "question__task__domain__number", "selected", "is_correct", "flagged"
+        .annotate(
+            domain_number=F("question__task__domain__number"),
+            won=Case(When(flagged=False, is_correct=True, then=Value(1)), default=Value(0)),
+            ended=F("attempt__submitted_at"),
+            last_miss=Window(
+                Max(Case(When(missed, then=F("attempt__submitted_at")))),
+                partition_by=F("question_id"),
+            ),
         )
+        .order_by()
+        .values("question_id", "domain_number", "won", "ended", "last_miss")
     )
-    streak: dict[int, int] = {}  # question id → correct answers since its last miss
-    domains: dict[int, int] = {}
-    for question_id, domain, selected, is_correct, flagged in rows:
-        if flagged or (selected and not is_correct):
-            streak[question_id] = 0
-            domains[question_id] = domain
-        elif is_correct and question_id in streak:
-            streak[question_id] += 1
-    return {q: domains[q] for q, n in streak.items() if n < MISSED_CORRECT_IN_A_ROW}
+    inner, params = history.query.sql_with_params()
+    after_miss = "SUM(CASE WHEN h.won = 1 AND h.ended > h.last_miss THEN 1 ELSE 0 END)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT h.question_id, MAX(h.domain_number) FROM ({inner}) h "
+            f"WHERE h.last_miss IS NOT NULL GROUP BY h.question_id "
+            f"HAVING {after_miss} < %s",
+            (*params, MISSED_CORRECT_IN_A_ROW),
+        )
+        return dict(cursor.fetchall())
 
 
 def full_mock_history(*, user, exam: Exam, limit: int | None = None) -> list[Attempt]:

@@ -18,7 +18,7 @@ from functools import reduce
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Q
+from django.db.models import Case, Count, F, Q, Value, When
 from django.utils import timezone
 
 from exams import selectors
@@ -126,51 +126,87 @@ class AttemptInProgress(ExamError):
 # --- starting ---------------------------------------------------------------------------
 
 
-def _last_seen(user_id: int) -> dict[int, datetime]:
-    """When this user was last shown each question, in any attempt."""
-    rows = (
-        AttemptItem.objects.filter(attempt__user_id=user_id)
-        .values("question_id")
-        .annotate(last=Max("attempt__started_at"))
-        .values_list("question_id", "last")
-    )
-    return dict(rows)
+# How many random candidates per question needed a draw looks at in each domain: the
+# draw orders only these by when the candidate last saw them, so its cost is bounded by
+# the quota, not by the bank. With a bank no bigger than this many times the quota the
+# draw is exact (never-seen first, then least recently seen); with a larger bank it is
+# exact as long as an eighth of the domain's questions are still unseen.
+CANDIDATES_PER_QUESTION = 8
 
 
-def candidate_pool(
+def _active(candidates: Q, exclude: Collection[int]):
+    return Question.objects.filter(
+        candidates, status=Question.Status.ACTIVE, current_version__isnull=False
+    ).exclude(id__in=list(exclude))
+
+
+def pool_sizes(
     *, domains: Collection[Domain], candidates: Q, exclude: Collection[int] = ()
-) -> dict[int, list[int]]:
-    """Active question ids matching `candidates` and not in `exclude`, per domain id
-    (one query)."""
-    pool: dict[int, list[int]] = {d.id: [] for d in domains}
-    for question_id, domain_id in (
-        Question.objects.filter(
-            candidates,
-            status=Question.Status.ACTIVE,
-            current_version__isnull=False,
-            task__domain__in=list(domains),
-        )
-        .exclude(id__in=list(exclude))
-        .values_list("id", "task__domain_id")
-        .order_by("id")
+) -> dict[int, int]:
+    """Active question counts matching `candidates` and not in `exclude`, per domain id
+    (one aggregate query, answered from the question_status_task_ver index)."""
+    sizes = {d.id: 0 for d in domains}
+    rows = (
+        _active(candidates, exclude)
+        .filter(task__domain__in=list(domains))
+        .values("task__domain_id")
+        .annotate(n=Count("id"))
+        .values_list("task__domain_id", "n")
+    )
+    sizes.update(dict(rows))
+    return sizes
+
+
+# "Least recently seen" looks at the candidate's latest this many attempts: a question
+# last seen before them counts as unseen, and the read stays bounded by the cap.
+SEEN_LOOKBACK_ATTEMPTS = 30
+
+
+def _last_seen(user_id: int) -> dict[int, datetime]:
+    """When the user was last shown each question in their latest SEEN_LOOKBACK_ATTEMPTS
+    attempts (one query; at most that many attempts' items)."""
+    latest = (
+        Attempt.objects.filter(user_id=user_id)
+        .order_by("-started_at")
+        .values("pk")[:SEEN_LOOKBACK_ATTEMPTS]
+    )
+    seen: dict[int, datetime] = {}
+    for question_id, started in AttemptItem.objects.filter(attempt_id__in=latest).values_list(
+        "question_id", "attempt__started_at"
     ):
-        pool[domain_id].append(question_id)
-    return pool
+        if question_id not in seen or seen[question_id] < started:
+            seen[question_id] = started
+    return seen
 
 
 def draw_questions(
-    *, user_id: int, pool: dict[int, list[int]], quotas: dict[Domain, int], rng: random.Random
+    *,
+    user_id: int,
+    candidates: Q,
+    exclude: Collection[int] = (),
+    quotas: dict[Domain, int],
+    rng: random.Random,
 ) -> list[int]:
-    """Pick `quotas[domain]` ids from each domain's pool: never-seen first, then the least
-    recently seen, random among equals. The caller makes sure every pool is big enough."""
+    """Pick `quotas[domain]` question ids from each domain: a random sample, drawn in the
+    database (one query per domain), of CANDIDATES_PER_QUESTION times the quota active
+    candidates, then never-seen first, then the least recently seen (_last_seen), random
+    among equals. The caller makes sure every pool is big enough."""
     seen = _last_seen(user_id)
     chosen: list[int] = []
     for domain, needed in quotas.items():
-        ids = list(pool[domain.id])
-        rng.shuffle(ids)
+        if needed <= 0:
+            continue
+        sample = list(
+            _active(candidates, exclude)
+            .filter(task__domain=domain)
+            .order_by("?")
+            .values_list("id", flat=True)[: needed * CANDIDATES_PER_QUESTION]
+        )
+        sample.sort()  # the database's order is random already; the seeded shuffle decides
+        rng.shuffle(sample)
         # A stable sort keeps the shuffle's randomness among equals.
-        ids.sort(key=lambda qid: (qid in seen, seen.get(qid) or NEVER))
-        chosen.extend(ids[:needed])
+        sample.sort(key=lambda qid: (qid in seen, seen.get(qid) or NEVER))
+        chosen.extend(sample[:needed])
     return chosen
 
 
@@ -238,17 +274,17 @@ def attempt_start_full_mock(
         raise AttemptInProgress(running)
     domains = list(exam.domains.order_by("number"))
     quotas = allocate_quotas(exam.question_count, {d: d.weight_percent for d in domains})
-    pool = candidate_pool(domains=domains, candidates=Q())
+    sizes = pool_sizes(domains=domains, candidates=Q())
     short = [
         MSG_SHORTFALL_DOMAIN.format(
-            name=d.name, needed=needed, available=len(pool[d.id]), short=needed - len(pool[d.id])
+            name=d.name, needed=needed, available=sizes[d.id], short=needed - sizes[d.id]
         )
         for d, needed in quotas.items()
-        if len(pool[d.id]) < needed
+        if sizes[d.id] < needed
     ]
     if short:
         raise BankShortfall(MSG_SHORTFALL.format(details="; ".join(short)))
-    question_ids = draw_questions(user_id=user.pk, pool=pool, quotas=quotas, rng=rng)
+    question_ids = draw_questions(user_id=user.pk, candidates=Q(), quotas=quotas, rng=rng)
     return _create_unless_running(
         running=selectors.running_full_mock,
         in_progress=AttemptInProgress,
@@ -303,10 +339,9 @@ def _start_practice(
     if running is not None:
         raise PracticeInProgress(running)
     # A running full mock's questions stay secret: practice never shows or reveals them.
-    pool = candidate_pool(
-        domains=domains, candidates=candidates, exclude=selectors.running_mock_question_ids(user.pk)
-    )
-    held = sum(len(ids) for ids in pool.values())
+    exclude = selectors.running_mock_question_ids(user.pk)
+    sizes = pool_sizes(domains=domains, candidates=candidates, exclude=exclude)
+    held = sum(sizes.values())
     if held == 0:
         raise BankShortfall(MSG_NOTHING_TO_DRILL)
     note = None
@@ -314,9 +349,11 @@ def _start_practice(
         note = MSG_COUNT_CAPPED.format(asked=count, held=held)
         count = held
     quotas = allocate_quotas_capped(
-        count, {d: d.weight_percent for d in domains}, {d: len(pool[d.id]) for d in domains}
+        count, {d: d.weight_percent for d in domains}, {d: sizes[d.id] for d in domains}
     )
-    question_ids = draw_questions(user_id=user.pk, pool=pool, quotas=quotas, rng=rng)
+    question_ids = draw_questions(
+        user_id=user.pk, candidates=candidates, exclude=exclude, quotas=quotas, rng=rng
+    )
     attempt = _create_unless_running(
         running=selectors.running_practice,
         in_progress=PracticeInProgress,
@@ -556,13 +593,71 @@ def attempt_reveal(*, item: AttemptItem, now: datetime | None = None) -> Attempt
     return item
 
 
-def attempt_goto(*, attempt: Attempt, position: int) -> None:
-    """Remember where the candidate is, so a return (on any device) resumes there."""
-    if attempt.is_in_progress and attempt.current_position != position:
-        Attempt.objects.filter(pk=attempt.pk, status=Attempt.Status.IN_PROGRESS).update(
-            current_position=position
+def visit_seconds(since: datetime | None, now: datetime) -> int:
+    """Whole seconds of one visit to a question, from `since` (arrival) to `now`, clipped
+    to 0..settings.MAX_VISIT_SECONDS (a tab left open is not time spent on the question;
+    a clock step back never subtracts). 0 when there was no arrival (`since` is None)."""
+    if since is None:
+        return 0
+    return max(0, min(int((now - since).total_seconds()), settings.MAX_VISIT_SECONDS))
+
+
+def _add_visit(*, attempt_id, leaving: int | None, spent: int, arriving: int | None) -> None:
+    """One UPDATE of at most two items: `spent` seconds added to the item at `leaving`, one
+    visit added to the item at `arriving` (either may be None)."""
+    positions = {p for p in (leaving, arriving) if p is not None}
+    if not positions or (arriving is None and spent == 0):
+        return
+    AttemptItem.objects.filter(attempt_id=attempt_id, position__in=positions).update(
+        time_spent_seconds=F("time_spent_seconds")
+        + Case(When(position=leaving, then=Value(spent)), default=Value(0)),
+        visits=F("visits") + Case(When(position=arriving, then=Value(1)), default=Value(0)),
+    )
+
+
+def _move(attempt: Attempt, *, to: int | None, now: datetime) -> None:
+    """Leave the current question (adding the visit's time to it) and arrive at `to`
+    (counting a visit), or at no question when `to` is None (the review screen). One
+    compare-and-set UPDATE of the attempt, guarded by the position and arrival time this
+    request read, so two tabs racing cannot count one visit twice; then one of the items."""
+    leaving = attempt.current_position if attempt.position_since is not None else None
+    since = attempt.position_since
+    position = to if to is not None else attempt.current_position
+    arrived = now if to is not None else None
+    moved = Attempt.objects.filter(
+        pk=attempt.pk,
+        status=Attempt.Status.IN_PROGRESS,
+        current_position=attempt.current_position,
+        position_since=since,
+    ).update(current_position=position, position_since=arrived)
+    attempt.current_position, attempt.position_since = position, arrived
+    if moved:
+        _add_visit(
+            attempt_id=attempt.pk,
+            leaving=leaving,
+            spent=visit_seconds(since, now),
+            arriving=to,
         )
-        attempt.current_position = position
+
+
+def attempt_goto(*, attempt: Attempt, position: int, now: datetime | None = None) -> None:
+    """Remember where the candidate is, so a return (on any device) resumes there, and
+    keep the time per question: arriving at another position adds the time since the
+    last arrival (visit_seconds) to the item left and one visit to the item reached, in
+    two UPDATEs (the attempt, the items). A reload of the same position writes nothing."""
+    if not attempt.is_in_progress:
+        return
+    if attempt.current_position == position and attempt.position_since is not None:
+        return
+    _move(attempt, to=position, now=now or timezone.now())
+
+
+def attempt_leave_question(*, attempt: Attempt, now: datetime | None = None) -> None:
+    """The candidate left the questions for the review screen: the visit's time is added
+    to the item they were on, and no question is being visited until they open one (two
+    UPDATEs; nothing when no visit is open)."""
+    if attempt.is_in_progress and attempt.position_since is not None:
+        _move(attempt, to=None, now=now or timezone.now())
 
 
 # --- finishing ------------------------------------------------------------------------------
@@ -609,6 +704,14 @@ def attempt_submit(*, attempt: Attempt, now: datetime | None = None) -> Attempt:
 
         timed_out = locked.is_past_deadline(now)
         ended = locked.deadline if timed_out else now
+        # The last visit ends with the attempt (a submission, or the deadline).
+        _add_visit(
+            attempt_id=locked.pk,
+            leaving=locked.current_position if locked.position_since else None,
+            spent=visit_seconds(locked.position_since, ended),
+            arriving=None,
+        )
+        locked.position_since = None
         result["time_used_seconds"] = int((ended - locked.started_at).total_seconds())
         if locked.mode == Attempt.Mode.FULL and result["answered"] == 0:
             # An empty mock says nothing about the candidate: it counts as abandoned.
@@ -628,6 +731,19 @@ def attempt_submit(*, attempt: Attempt, now: datetime | None = None) -> Attempt:
         locked.result = result
         locked.save()
     return locked
+
+
+def attempts_submit_overdue(*, attempts: list[Attempt], now: datetime) -> list[Attempt]:
+    """Submit those of `attempts` (in progress, already read) that are past their deadline
+    and the answer grace, as `attempts_expire_due` would, without a query to find them.
+    Returns the ones still open, in the given order."""
+    still_open = []
+    for attempt in attempts:
+        if attempt.is_past_deadline(now - answer_grace()):
+            attempt_submit(attempt=attempt, now=now)
+        else:
+            still_open.append(attempt)
+    return still_open
 
 
 def attempts_expire_due(*, user_id: int | None, now: datetime | None = None) -> int:

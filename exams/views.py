@@ -8,10 +8,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -54,9 +55,20 @@ def _get_attempt_for_user(request: HttpRequest, attempt_id: UUID) -> Attempt:
     return attempt
 
 
+# What a save, flag or strike needs of the item's version: never the stem, explanation
+# or references (the response is a status fragment, not the question).
+VERSION_FOR_WRITES = ("version__id", "version__type", "version__select_count")
+
+
 def _get_item_for_user(request: HttpRequest, attempt_id: UUID, position: int) -> AttemptItem:
+    """The user's item with its attempt and the version fields a write needs (one query);
+    404 for another user's attempt or a position it does not have."""
+    item_fields = [f.attname for f in AttemptItem._meta.concrete_fields]
+    attempt_fields = [f"attempt__{f.attname}" for f in Attempt._meta.concrete_fields]
     return get_object_or_404(
-        AttemptItem.objects.select_related("attempt", "version"),
+        AttemptItem.objects.select_related("attempt", "version").only(
+            *item_fields, *attempt_fields, *VERSION_FOR_WRITES
+        ),
         attempt_id=attempt_id,
         attempt__user=request.user,
         position=position,
@@ -92,9 +104,10 @@ def _redirect(request: HttpRequest, url: str) -> HttpResponse:
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    services.attempts_expire_due(user_id=request.user.pk, now=now)
+    in_progress = services.attempts_submit_overdue(
+        attempts=selectors.in_progress_attempts(request.user), now=now
+    )
     exam, exams = selectors.exam_choices(request.user)
-    in_progress = selectors.in_progress_attempts(request.user)
     for attempt in in_progress:
         attempt.time_left = attempt.seconds_left(now)
     context = {"exam": exam, "exams": exams, "in_progress": in_progress}
@@ -156,8 +169,9 @@ def start_full_mock(request: HttpRequest) -> HttpResponse:
     exam = selectors.chosen_exam(request.user)
     if exam is None:
         return _no_exam(request)
-    services.attempts_expire_due(user_id=request.user.pk)
     if request.method == "GET":
+        # (A start expires overdue attempts itself, in attempt_start_full_mock.)
+        services.attempts_expire_due(user_id=request.user.pk)
         running = selectors.running_full_mock(request.user)
         if running is not None:
             return redirect("exams:attempt", attempt_id=running.pk)
@@ -315,22 +329,66 @@ def _question_context(attempt: Attempt, item: AttemptItem, walk: str = "") -> di
     }
 
 
+def _item_with_attempt(request: HttpRequest, attempt_id: UUID, position: int):
+    """The user's item at `position` with its attempt and version, in one query (None when
+    the attempt has no such item or is not the user's)."""
+    return (
+        AttemptItem.objects.select_related("attempt", "version")
+        .filter(attempt_id=attempt_id, attempt__user=request.user, position=position)
+        .first()
+    )
+
+
 @login_required_page()
 @require_GET
 def question(request: HttpRequest, attempt_id: UUID, position: int) -> HttpResponse:
-    attempt = _get_attempt_for_user(request, attempt_id)
+    """One question of a running attempt. An htmx request (a move from the navigator or
+    the Previous/Next links) gets only what changes: the question, its choices, the
+    navigator's cells and the time left; the full page works without JavaScript."""
+    item = _item_with_attempt(request, attempt_id, position)
+    if item is None:
+        # Not a position of this attempt: 404 for someone else's or a missing attempt,
+        # the report for one that has ended.
+        attempt = _get_attempt_for_user(request, attempt_id)
+        if not attempt.is_in_progress:
+            return redirect("exams:report", attempt_id=attempt.pk)
+        raise Http404
+    attempt = item.attempt
+    if attempt.is_in_progress and attempt.is_past_deadline(
+        timezone.now() - services.answer_grace()
+    ):
+        attempt = services.attempt_submit(attempt=attempt)
     if not attempt.is_in_progress:
-        return redirect("exams:report", attempt_id=attempt.pk)
-    item = get_object_or_404(
-        AttemptItem.objects.select_related("version"), attempt=attempt, position=position
+        return _redirect(request, reverse("exams:report", kwargs={"attempt_id": attempt.pk}))
+    return _show_question(request, attempt, item, _walk(request))
+
+
+def _wants_move_fragment(request: HttpRequest) -> bool:
+    """An htmx move between questions (navigator link, Previous/Next) swaps the question
+    panel only; a history restore, like a plain request, needs the whole page."""
+    return bool(
+        request.htmx
+        and request.htmx.target == "question-panel"
+        and not request.htmx.history_restore_request
     )
-    item.attempt = attempt
-    services.attempt_goto(attempt=attempt, position=position)
-    context = _question_context(attempt, item, _walk(request))
+
+
+def _show_question(
+    request: HttpRequest, attempt: Attempt, item: AttemptItem, walk: str
+) -> HttpResponse:
+    """Arrive at `item` (remembering the position and the time per question) and render
+    it: the whole page, or for an htmx move only what changes."""
+    services.attempt_goto(attempt=attempt, position=item.position)
+    context = _question_context(attempt, item, walk)
     if item.revealed:
         # Immediate feedback was asked for and this answer is locked: show the key.
         context["correct_ids"] = {c.id for c in context["choices"] if c.is_correct}
-    return render(request, "exams/question.html", context)
+    if _wants_move_fragment(request):
+        response = _with_clock(render(request, "exams/_question_move.html", context), attempt)
+    else:
+        response = render(request, "exams/question.html", context)
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response
 
 
 def _positions(values: list[str], item: AttemptItem) -> list[int]:
@@ -354,9 +412,9 @@ def _revision(request: HttpRequest) -> int:
         return -1
 
 
-def _after_answer_url(item: AttemptItem, go: str, walk: str) -> str:
-    """Where the form's navigation goes: the next or previous question (of the review walk,
-    when there is one), the review screen, or back to the same question."""
+def _after_answer_target(item: AttemptItem, go: str, walk: str) -> int | None:
+    """The position the form's navigation goes to: the next or previous question (of the
+    review walk, when there is one) or the same one; None for the review screen."""
     attempt, position = item.attempt, item.position
     previous = position - 1 if position > 1 else None
     following = position + 1 if position < attempt.question_count else None
@@ -364,10 +422,16 @@ def _after_answer_url(item: AttemptItem, go: str, walk: str) -> str:
         previous, following, _ = _walk_neighbours(selectors.navigator(attempt), position, walk)
     target = {"next": following, "previous": previous}.get(go, position)
     if go == "review" or (target is None and walk):
-        return reverse("exams:review", kwargs={"attempt_id": attempt.pk})
-    url = reverse(
-        "exams:question", kwargs={"attempt_id": attempt.pk, "position": target or position}
-    )
+        return None
+    return target or position
+
+
+def _after_answer_url(item: AttemptItem, go: str, walk: str) -> str:
+    """Where the form's navigation goes, as a URL (see _after_answer_target)."""
+    target = _after_answer_target(item, go, walk)
+    if target is None:
+        return reverse("exams:review", kwargs={"attempt_id": item.attempt_id})
+    url = reverse("exams:question", kwargs={"attempt_id": item.attempt_id, "position": target})
     return f"{url}?walk={walk}" if walk else url
 
 
@@ -377,6 +441,30 @@ def _back_to_question(request: HttpRequest, attempt_id: UUID, position: int) -> 
 
 def _back_to_attempt(request: HttpRequest, attempt_id: UUID) -> str:
     return reverse("exams:attempt", kwargs={"attempt_id": attempt_id})
+
+
+def _into_status(response: HttpResponse, go: str) -> HttpResponse:
+    """A message answering a move (Next, Previous) goes to the status line, as a save's
+    does, instead of replacing the question panel the move targeted."""
+    if go:
+        response["HX-Retarget"] = "#save-status"
+        response["HX-Reswap"] = "innerHTML"
+    return response
+
+
+def _move_after_answer(request: HttpRequest, item: AttemptItem, go: str) -> HttpResponse:
+    """htmx's Next/Previous after the (conditional) save: the target question's panel in
+    the same response, its URL pushed to the history; the review screen by a redirect."""
+    walk = _walk(request)
+    target = _after_answer_target(item, go, walk)
+    if target is None:
+        return HttpResponseClientRedirect(_after_answer_url(item, go, walk))
+    attempt = item.attempt
+    to = AttemptItem.objects.select_related("version").get(attempt=attempt, position=target)
+    to.attempt = attempt
+    response = _show_question(request, attempt, to, walk)
+    response["HX-Push-Url"] = _after_answer_url(item, go, walk)
+    return response
 
 
 @login_required_page(return_to=_back_to_question)
@@ -389,19 +477,22 @@ def answer(request: HttpRequest, attempt_id: UUID, position: int) -> HttpRespons
     Navigation (Next, Previous, Review) writes only when the posted selection differs
     from the one the page was drawn with: a page that merely moves on never overwrites."""
     item = _get_item_for_user(request, attempt_id, position)
+    was_answered = item.is_answered
     go = request.POST.get("go", "")
     try:
-        if item.revealed and request.htmx:
+        if item.revealed and request.htmx and not go:  # a click on a locked answer
             raise services.AnswerRefused(services.MSG_LOCKED)
         choice_ids = _positions(request.POST.getlist("choice"), item)
         drawn = _positions(request.POST.get("drawn", "").split(","), item)
-        changed = request.htmx or set(choice_ids) != set(drawn)
+        # An htmx save (a click on a choice) always writes; a move (Next, Previous,
+        # Review, with or without htmx) writes only what differs from the drawn page.
+        changed = (request.htmx and not go) or set(choice_ids) != set(drawn)
         if changed and not item.revealed:  # a locked answer's form still navigates
             services.attempt_answer(item=item, choice_ids=choice_ids, revision=_revision(request))
         if go == "check":
             services.attempt_reveal(item=item)
     except services.AttemptClosed as exc:
-        return _attempt_closed(request, item.attempt, exc)
+        return _into_status(_attempt_closed(request, item.attempt, exc), go)
     except services.AnswerRefused as exc:
         if request.htmx:
             # Re-render the choices from what is stored, so the screen never shows an
@@ -414,17 +505,19 @@ def answer(request: HttpRequest, attempt_id: UUID, position: int) -> HttpRespons
                 "message": exc.message,
             }
             response = render(request, "exams/_answer_refused.html", context, status=422)
-            return _with_clock(response, item.attempt)
+            return _with_clock(_into_status(response, go), item.attempt)
         messages.error(request, exc.message)
         return redirect("exams:question", attempt_id=attempt_id, position=position)
+    if request.htmx and go:
+        return _move_after_answer(request, item, go)
     if request.htmx:
-        answered = AttemptItem.objects.filter(attempt_id=attempt_id).exclude(selected=[]).count()
-        context = {
-            "item": item,
-            "cell": _cell(item),
-            "answered_count": answered,
-            "attempt": item.attempt,
-        }
+        context = {"item": item, "cell": _cell(item), "attempt": item.attempt}
+        if was_answered != item.is_answered:
+            # The answered count changed: count once. Changing one answer for another
+            # (the usual save) leaves the progress bar as it is and costs no count.
+            context["answered_count"] = (
+                AttemptItem.objects.filter(attempt_id=attempt_id).exclude(selected=[]).count()
+            )
         return _with_clock(render(request, "exams/_answer_saved.html", context), item.attempt)
     return redirect(_after_answer_url(item, go, _walk(request)))
 
@@ -486,6 +579,7 @@ def review(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
     show = request.GET.get("show", "all")
     if show not in REVIEW_FILTERS:
         show = "all"
+    services.attempt_leave_question(attempt=attempt)
     nav = selectors.navigator(attempt)
     rows = [
         n
@@ -537,14 +631,31 @@ def report(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
         return redirect("exams:question", attempt_id=attempt.pk, position=attempt.current_position)
     if attempt.is_abandoned:
         return render(request, "exams/abandoned.html", {"attempt": attempt})
+    # The first view is the summary: the question review (65 questions with their
+    # explanations) loads on demand, by htmx or by its link, or with ?print=full.
+    reviewing = "show" in request.GET or request.GET.get("print") == "full" or request.htmx
     show = request.GET.get("show", "all")
     if show not in REPORT_FILTERS:
         show = "all"
+    context = {
+        "attempt": attempt,
+        "result": attempt.result,
+        "weakest": weakest_domain(attempt.result.get("domains", [])),
+        "show": show,
+        "filters": REPORT_FILTERS,
+        "print_full": request.GET.get("print") == "full",
+        "reviewing": reviewing,
+    }
+    if not reviewing:
+        context["show"] = ""  # no filter is current until the review is open
+        context["slowest"] = selectors.slowest_items(attempt)
+        return render(request, "exams/report.html", context)
     items = selectors.report_items(attempt)
     for item in items:
         item.choices_in_order = selectors.ordered_choices(item, list(item.version.choices.all()))
         item.selected_set = set(item.selected)
-    shown = [
+    context["slowest"] = selectors.slowest_of(items)
+    context["items"] = [
         i
         for i in items
         if show == "all"
@@ -552,15 +663,6 @@ def report(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
         or (show == "incorrect" and not i.is_correct)
         or (show == "unanswered" and not i.selected)
     ]
-    context = {
-        "attempt": attempt,
-        "result": attempt.result,
-        "weakest": weakest_domain(attempt.result.get("domains", [])),
-        "items": shown,
-        "show": show,
-        "filters": REPORT_FILTERS,
-        "print_full": request.GET.get("print") == "full",
-    }
     template = "exams/_report_questions.html" if request.htmx else "exams/report.html"
     return render(request, template, context)
 

@@ -140,8 +140,12 @@ class Question(models.Model):
             ),
         ]
         indexes = [
-            # Serves exam sampling: the active questions of a set of task statements.
-            models.Index(fields=["status", "task"], name="question_status_task_idx"),
+            # Serves exam sampling and the bank's sizes: the active questions (with a
+            # current version) of a set of task statements, answered from the index alone.
+            models.Index(
+                fields=["status", "task", "current_version"],
+                name="question_status_task_ver_idx",
+            ),
         ]
 
     def __str__(self) -> str:

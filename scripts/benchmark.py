@@ -34,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections import defaultdict
@@ -220,6 +221,416 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+class Probe:
+    """One signed-in candidate timing single requests, sequentially, without following
+    redirects: each request's own time, status, size and query count (X-Queries, which the
+    server adds when BENCHMARK_FLOOR is on)."""
+
+    class _NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    def __init__(self, base: str, username: str):
+        self.base, self.username = base, username
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.jar), self._NoRedirect()
+        )
+        self.samples: dict[str, list[tuple[float, int, int]]] = defaultdict(list)
+        self.errors: list[str] = []
+
+    def csrf(self) -> str:
+        return next(c.value for c in self.jar if c.name == "csrftoken")
+
+    def call(
+        self,
+        kind: str | None,
+        path: str,
+        data: dict | None = None,
+        htmx: bool = False,
+        htmx_target: str = "",
+    ) -> tuple[int, str, dict]:
+        body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
+        req = urllib.request.Request(self.base + path, data=body)
+        if body is not None:
+            req.add_header("X-CSRFToken", self.csrf())
+            req.add_header("Referer", self.base + "/")
+        if htmx:
+            req.add_header("HX-Request", "true")
+        if htmx_target:
+            req.add_header("HX-Target", htmx_target)
+        started = time.perf_counter()
+        try:
+            response = self.opener.open(req, timeout=30)
+        except urllib.error.HTTPError as exc:  # redirects land here too (not followed)
+            response = exc
+        except OSError as exc:
+            self.errors.append(f"{kind or 'setup'} {path}: {exc}")
+            raise RequestFailed(path) from exc
+        with response:
+            content = response.read()
+        elapsed = (time.perf_counter() - started) * 1000
+        status = response.status if hasattr(response, "status") else response.code
+        headers = dict(response.headers.items())
+        if status >= 400:
+            self.errors.append(f"{kind or 'setup'} {path}: HTTP {status}")
+            raise RequestFailed(path)
+        if kind:
+            queries = int(headers.get("X-Queries", "-1"))
+            self.samples[kind].append((elapsed, len(content), queries))
+        return status, content.decode(), headers
+
+    def log_in(self) -> None:
+        _, page, _ = self.call(None, "/accounts/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        status, _, _ = self.call(
+            None,
+            "/accounts/login/",
+            {"username": self.username, "password": PASSWORD, "csrfmiddlewaretoken": token},
+        )
+        if status != 302:
+            raise RequestFailed(f"log-in of {self.username} refused")
+
+    def start(self, kind: str | None = "start") -> str:
+        _, _, headers = self.call(kind, "/exams/full-mock/", {"begin": "1"})
+        return re.search(r"/attempts/([0-9a-f-]+)/", headers.get("Location", "")).group(1)
+
+
+PASSWORD = "bench-passphrase-42"
+
+
+def _form_state(page: str) -> dict:
+    """The answer form's revision, drawn positions and choice count from a page or panel."""
+    return {
+        "revision": re.search(r'name="revision" value="(\d+)"', page).group(1),
+        "drawn": re.search(r'name="drawn" value="([^"]*)"', page).group(1),
+        "choices": len(re.findall(r'name="choice" value="(\d+)"', page)),
+    }
+
+
+def _another_choice(state: dict) -> str:
+    """A choice position other than the stored answer's, so the save really writes."""
+    drawn = set(state["drawn"].split(","))
+    return "1" if "1" not in drawn else "2"
+
+
+def floor_rounds(probe: Probe, rounds: int, *, plain_next: bool = False) -> str:
+    """Interleaved rounds of the floor and the exam loop's requests; returns the attempt.
+
+    Per round, in a rotating order: the floor; the question page of a new position (the
+    whole page, as a first visit or a reload shows it); an answer save (htmx, a click on a
+    choice); an answer-and-next (one htmx post carrying a changed choice and Next: the
+    save and the move to the next question's panel in one request; with `plain_next`, the
+    form without JavaScript: its post and the page it redirects to); the dashboard."""
+    attempt = probe.start(kind=None)
+    base = f"/attempts/{attempt}/questions"
+    probe.call(None, f"{base}/1/")
+    position = 1
+
+    def question() -> None:
+        nonlocal position
+        position = position % 60 + 1
+        probe.call("question", f"{base}/{position}/")
+
+    def answer() -> None:
+        _, page, _ = probe.call(None, f"{base}/{position}/", htmx=True, htmx_target="x")
+        state = _form_state(page)
+        pick = _another_choice(state)
+        probe.call(
+            "answer",
+            f"{base}/{position}/answer/",
+            {"choice": pick, "revision": state["revision"]},
+            htmx=True,
+        )
+
+    def answer_and_next() -> None:
+        nonlocal position
+        _, page, _ = probe.call(None, f"{base}/{position}/")
+        state = _form_state(page)
+        pick = _another_choice(state)
+        data = {"choice": pick, "revision": state["revision"], "drawn": state["drawn"]}
+        if not plain_next:
+            probe.call(
+                "answer-and-next",
+                f"{base}/{position}/answer/",
+                {**data, "go": "next"},
+                htmx=True,
+                htmx_target="question-panel",
+            )
+        else:
+            # The form without JavaScript: the post, then the page it redirects to.
+            started = time.perf_counter()
+            _, _, headers = probe.call(
+                "plain-post", f"{base}/{position}/answer/", {**data, "go": "next"}
+            )
+            _, page, _ = probe.call("plain-get", urllib.parse.urlsplit(headers["Location"]).path)
+            elapsed = (time.perf_counter() - started) * 1000
+            post, get = probe.samples["plain-post"].pop(), probe.samples["plain-get"].pop()
+            probe.samples["answer-and-next"].append((elapsed, get[1], post[2] + get[2]))
+        position += 1
+
+    steps = [
+        lambda: probe.call("floor", "/benchmark/floor/"),
+        question,
+        answer,
+        answer_and_next,
+        lambda: probe.call("dashboard", "/"),
+    ]
+    for r in range(rounds):
+        for n in range(len(steps)):
+            try:
+                steps[(r + n) % len(steps)]()
+            except RequestFailed:
+                continue
+    return attempt
+
+
+def report_sizes(probe: Probe, attempt: str) -> dict[str, int]:
+    """Submit the attempt and measure the report: its first view and the full review."""
+    probe.call(None, f"/attempts/{attempt}/submit/", {"confirm": "yes"})
+    _, first, _ = probe.call("report", f"/attempts/{attempt}/report/")
+    _, full, _ = probe.call(None, f"/attempts/{attempt}/report/?show=all")
+    return {"first": len(first.encode()), "full": len(full.encode())}
+
+
+def medians(samples: dict[str, list[tuple[float, int, int]]]) -> dict[str, tuple]:
+    return {
+        kind: (
+            statistics.median(v[0] for v in values),
+            int(statistics.median(v[1] for v in values)),
+            sorted({v[2] for v in values}),
+            len(values),
+        )
+        for kind, values in samples.items()
+        if values
+    }
+
+
+# Targets of the floor mode: a request kind's median time over the floor's median.
+FLOOR_TARGETS = {"answer": 2.5, "answer-and-next": 3.0, "dashboard": 2.0}
+REPORT_FIRST_VIEW_TARGET_BYTES = 60_000
+SCALE_TARGET = 1.3  # exam start and dashboard, big bank over shipped bank
+
+
+def print_floor(stats: dict[str, tuple], sizes: dict[str, int] | None) -> bool:
+    floor = stats["floor"][0]
+    print(f"{'kind':<17}{'n':>5}{'median ms':>11}{'/ floor':>9}{'bytes':>8}  queries  target")
+    ok = True
+    for kind in ("floor", "question", "answer", "answer-and-next", "dashboard", "start"):
+        if kind not in stats:
+            continue
+        ms, size, queries, n = stats[kind]
+        ratio = ms / floor
+        target = FLOOR_TARGETS.get(kind)
+        mark = ""
+        if target:
+            mark = f"<= {target}x {'ok' if ratio <= target else 'MISSED'}"
+            ok &= ratio <= target
+        q = ",".join(str(x) for x in queries)
+        print(f"{kind:<17}{n:>5}{ms:>11.2f}{ratio:>8.2f}x{size:>8}  {q:<7}  {mark}")
+    if sizes:
+        good = sizes["first"] <= REPORT_FIRST_VIEW_TARGET_BYTES
+        ok &= good
+        print(
+            f"report first view: {sizes['first']} bytes (target <= "
+            f"{REPORT_FIRST_VIEW_TARGET_BYTES}) {'ok' if good else 'MISSED'}; "
+            f"with the whole review: {sizes['full']} bytes"
+        )
+    return ok
+
+
+def scale_rounds(probe: Probe, rounds: int) -> None:
+    """Interleaved rounds of the floor, a full mock's start (then abandoned, untimed) and
+    the dashboard."""
+    for _ in range(rounds):
+        try:
+            probe.call("floor", "/benchmark/floor/")
+            attempt = probe.start()
+            probe.call(None, f"/attempts/{attempt}/abandon/", {})
+            probe.call("dashboard", "/")
+        except RequestFailed:
+            continue
+
+
+class Site:
+    """A scratch database with the shipped bank (and optionally a generated bank and a
+    history), served by `instances` gunicorn instances on loopback ports."""
+
+    def __init__(self, tmp: str, name: str, *, python: str, extra_env: dict | None = None):
+        self.python = python
+        self.env = dict(os.environ, DEBUG="false", ALLOWED_HOSTS="127.0.0.1,localhost")
+        self.env.setdefault("SECRET_KEY", "benchmark-only-secret")
+        self.env.setdefault("DATABASE_URL", f"sqlite:///{tmp}/{name}.sqlite3")
+        self.env.update(extra_env or {})
+        self.servers: list[subprocess.Popen] = []
+        self.bases: list[str] = []
+
+    def manage(self, *argv: str) -> str:
+        return subprocess.run(
+            [self.python, "manage.py", *argv],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+
+    def prepare(self, *, bank: int = 0) -> None:
+        self.manage("migrate", "--noinput")
+        self.manage("createcachetable")
+        self.manage("load_blueprint", "fixtures/blueprint/mls-c01.yaml")
+        self.manage("load_questions", "fixtures/questions")
+        self.manage("collectstatic", "--noinput")
+        if bank:
+            self.manage(
+                "shell",
+                "-c",
+                f"from scripts.benchmark_data import add_generated_questions\n"
+                f"add_generated_questions({bank})",
+            )
+
+    def add_users(self, users: list[str], *, history: int = 0) -> None:
+        # One password hash for everyone: hashing is deliberately slow.
+        script = (
+            "from django.contrib.auth.hashers import make_password\n"
+            "from django.contrib.auth.models import User\n"
+            f"hashed = make_password({PASSWORD!r})\n"
+            f"User.objects.bulk_create([User(username=n, password=hashed) for n in {users!r}],"
+            " ignore_conflicts=True)\n"
+        )
+        if history:
+            script += (
+                "from scripts.benchmark_data import add_history\n"
+                f"for n in {users!r}: add_history(n, {history})\n"
+            )
+        self.manage("shell", "-c", script)
+
+    def active_questions(self) -> int:
+        out = self.manage(
+            "shell",
+            "-c",
+            "from questions.models import Question\n"
+            "print(Question.objects.filter(status='active').count())",
+        )
+        return int(out.strip().splitlines()[-1])
+
+    def serve(self, instances: int, *, workers: int = 2, threads: int = 4) -> list[str]:
+        for _ in range(instances):
+            port = free_port()
+            self.servers.append(
+                subprocess.Popen(
+                    [
+                        self.python,
+                        "-m",
+                        "gunicorn",
+                        "config.wsgi",
+                        "--bind",
+                        f"127.0.0.1:{port}",
+                        "--workers",
+                        str(workers),
+                        "--threads",
+                        str(threads),
+                    ],
+                    cwd=ROOT,
+                    env=self.env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+            self.bases.append(f"http://127.0.0.1:{port}")
+        for base in self.bases:
+            wait_until_up(base)
+        return self.bases
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.terminate()
+        for server in self.servers:
+            server.wait(timeout=10)
+        self.servers.clear()
+
+
+def wait_until_up(base: str) -> None:
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(base + "/accounts/login/", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.1)
+
+
+def run_floor(args, python: str) -> int:
+    """--floor: interleaved single-candidate rounds against the floor view, on the shipped
+    bank; prints each kind's median time over the floor's, sizes and queries per request."""
+    with tempfile.TemporaryDirectory() as tmp:
+        site = Site(tmp, "floor", python=python, extra_env={"BENCHMARK_FLOOR": "true"})
+        site.prepare()
+        site.add_users(["probe0"])
+        try:
+            (base,) = site.serve(1)
+            probe = Probe(base, "probe0")
+            probe.log_in()
+            # Warm-up: templates compiled, connections opened, caches filled.
+            floor_rounds(probe, 3, plain_next=args.plain_next)
+            probe.samples.clear()
+            attempt = floor_rounds(probe, args.rounds, plain_next=args.plain_next)
+            sizes = report_sizes(probe, attempt)
+        finally:
+            site.stop()
+    print(f"floor mode: {args.rounds} interleaved rounds, one candidate, SQLite, gunicorn")
+    ok = print_floor(medians(probe.samples), sizes)
+    print(f"errors: {len(probe.errors)}")
+    for line in probe.errors[:20]:
+        print(f"  {line}")
+    return 0 if (ok or args.no_targets) and not probe.errors else 1
+
+
+def run_scale(args, python: str) -> int:
+    """--scale: exam start and dashboard on the shipped bank and on a generated bank of
+    --bank questions, each with --history submitted mocks for the candidate; prints the
+    big bank's medians over the shipped bank's (and over the floor)."""
+    results = {}
+    errors: list[str] = []
+    for label, bank in (("shipped", 0), ("generated", args.bank)):
+        with tempfile.TemporaryDirectory() as tmp:
+            site = Site(tmp, label, python=python, extra_env={"BENCHMARK_FLOOR": "true"})
+            site.prepare(bank=bank)
+            site.add_users(["probe0"], history=args.history)
+            size = site.active_questions()
+            try:
+                (base,) = site.serve(1)
+                probe = Probe(base, "probe0")
+                probe.log_in()
+                scale_rounds(probe, 3)
+                probe.samples.clear()
+                scale_rounds(probe, args.rounds)
+            finally:
+                site.stop()
+            results[label] = (size, medians(probe.samples))
+            errors += probe.errors
+    print(f"scale mode: {args.rounds} interleaved rounds, {args.history} submitted mocks each")
+    ok = True
+    print(f"{'bank':<12}{'questions':>10}{'floor ms':>10}{'start ms':>10}{'dashboard ms':>14}")
+    for label, (size, stats) in results.items():
+        print(
+            f"{label:<12}{size:>10}{stats['floor'][0]:>10.2f}{stats['start'][0]:>10.2f}"
+            f"{stats['dashboard'][0]:>14.2f}   queries: start {stats['start'][2]}, "
+            f"dashboard {stats['dashboard'][2]}"
+        )
+    for kind in ("start", "dashboard"):
+        ratio = results["generated"][1][kind][0] / results["shipped"][1][kind][0]
+        good = ratio <= SCALE_TARGET
+        ok &= good
+        print(
+            f"{kind}: generated / shipped = {ratio:.2f}x (target <= {SCALE_TARGET}x) "
+            f"{'ok' if good else 'MISSED'}"
+        )
+    print(f"errors: {len(errors)}")
+    for line in errors[:20]:
+        print(f"  {line}")
+    return 0 if (ok or args.no_targets) and not errors else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--candidates", type=int, default=20)
@@ -236,79 +647,73 @@ def main() -> int:
     parser.add_argument(
         "--target",
         default=os.environ.get("BASE_URL", ""),
-        help="a running site (default $BASE_URL); its database is $DATABASE_URL",
+        help="running site(s), comma-separated (default $BASE_URL); database: $DATABASE_URL",
     )
+    parser.add_argument(
+        "--instances",
+        type=int,
+        default=1,
+        help="gunicorn instances to start on the scratch database (candidates take turns)",
+    )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="interleaved rounds against the floor view: ratios, sizes, queries per request",
+    )
+    parser.add_argument(
+        "--scale",
+        action="store_true",
+        help="exam start and dashboard on the shipped bank against a generated large bank",
+    )
+    parser.add_argument("--rounds", type=int, default=40, help="rounds of --floor / --scale")
+    parser.add_argument(
+        "--plain-next",
+        action="store_true",
+        help="--floor: answer-and-next as the form without JavaScript (post + redirected page)",
+    )
+    parser.add_argument("--bank", type=int, default=20_000, help="--scale: questions")
+    parser.add_argument("--history", type=int, default=1_000, help="--scale: submitted mocks")
     args = parser.parse_args()
     python = sys.executable
+    if args.floor:
+        return run_floor(args, python)
+    if args.scale:
+        return run_scale(args, python)
+    return run_load(args, python)
+
+
+def run_load(args, python: str) -> int:
+    """The load run: CANDIDATES threads each take a full mock (see the module docstring)."""
     with tempfile.TemporaryDirectory() as tmp:
-        env = dict(os.environ, DEBUG="false", ALLOWED_HOSTS="127.0.0.1,localhost")
-        env.setdefault("SECRET_KEY", "benchmark-only-secret")
-        env.setdefault("DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite3")
-
-        def manage(*argv: str) -> None:
-            subprocess.run(
-                [python, "manage.py", *argv],
-                cwd=ROOT,
-                env=env,
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
-
+        site = Site(tmp, "bench", python=python)
+        env = site.env
         if not args.target:
-            manage("migrate", "--noinput")
-            manage("createcachetable")
-            manage("load_blueprint", "fixtures/blueprint/mls-c01.yaml")
-            manage("load_questions", "fixtures/questions")
-            manage("collectstatic", "--noinput")
+            site.prepare()
         users = [f"bench{i}" for i in range(args.candidates)]
-        # One password hash for everyone: hashing is deliberately slow.
-        script = (
-            "from django.contrib.auth.hashers import make_password\n"
-            "from django.contrib.auth.models import User\n"
-            "hashed = make_password('bench-passphrase-42')\n"
-            f"User.objects.bulk_create([User(username=n, password=hashed) for n in {users!r}],"
-            " ignore_conflicts=True)\n"
-        )
-        subprocess.run([python, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, check=True)
-        port = free_port()
-        server = (
-            None
-            if args.target
-            else subprocess.Popen(
-                [
-                    python,
-                    "-m",
-                    "gunicorn",
-                    "config.wsgi",
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--workers",
-                    "2",
-                    "--threads",
-                    "4",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
+        site.add_users(users)
         try:
-            base = args.target.rstrip("/") or f"http://127.0.0.1:{port}"
-            for _ in range(100):
-                try:
-                    urllib.request.urlopen(base + "/accounts/login/", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.1)
+            if args.target:
+                bases = [b.strip().rstrip("/") for b in args.target.split(",") if b.strip()]
+                for base in bases:
+                    wait_until_up(base)
+            else:
+                bases = site.serve(args.instances)
             timings: dict[str, list[float]] = defaultdict(list)
             lock = threading.Lock()
             deadline = time.monotonic() + args.max_seconds
             candidates = [
-                Candidate(base, u, timings, lock, deadline=deadline, think_ms=args.think_ms)
-                for u in users
+                Candidate(
+                    bases[i % len(bases)],
+                    u,
+                    timings,
+                    lock,
+                    deadline=deadline,
+                    think_ms=args.think_ms,
+                )
+                for i, u in enumerate(users)
             ]
-            # Everyone logs in before the measured window opens.
+            # Everyone logs in before the measured window opens; a failed log-in is an
+            # error of the run, reported with the others.
             for c in candidates:
                 with contextlib.suppress(RequestFailed):
                     c.log_in()
@@ -325,25 +730,26 @@ def main() -> int:
             for t in threads:
                 t.join()
             elapsed = time.perf_counter() - began
-            # gunicorn workers: processes of "gunicorn config.wsgi" whose parent is one too.
+            # gunicorn workers: processes of "gunicorn config.wsgi" whose parent is one of
+            # the servers this run started.
+            parents = {server.pid for server in site.servers}
             gunicorns = {
                 int(p)
                 for p in subprocess.run(
                     ["pgrep", "-f", "gunicorn config.wsgi"], capture_output=True, text=True
                 ).stdout.split()
             }
-            workers = [pid for pid in sorted(gunicorns) if parent_of(pid) in gunicorns]
+            workers = [pid for pid in sorted(gunicorns) if parent_of(pid) in parents]
             memory = [rss_mb(pid) for pid in workers]
             lost = verify(candidates, env, python)
         finally:
-            if server:
-                server.terminate()
-                server.wait(timeout=10)
+            site.stop()
 
     failed = False
     total = sum(len(v) for v in timings.values())
     print(
-        f"{args.candidates} candidates, {total} requests in {elapsed:.1f} s ({total / elapsed:.0f} requests/s)"
+        f"{args.candidates} candidates on {len(bases)} instance(s), {total} requests in "
+        f"{elapsed:.1f} s ({total / elapsed:.0f} requests/s)"
     )
     print(f"{'kind':<10}{'count':>7}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'target':>9}")
     for kind, target in TARGETS_P95_MS.items():

@@ -133,6 +133,38 @@
     }
   });
 
+  // Previous and Next move with htmx (only the question panel is swapped). A move the
+  // server answers with anything but a page or a message for the status line (a signed-out
+  // or changed session, a server error, no network) is sent again as the plain form post
+  // it stands for, so the candidate lands on the full page that explains it.
+  function isMove(elt) {
+    return !!(elt && elt.matches && elt.matches("#answer-form .question-actions button[hx-post]"));
+  }
+  function moveWithoutHtmx(button) {
+    var form = button.form;
+    button.removeAttribute("hx-post");
+    if (form && form.requestSubmit) form.requestSubmit(button); else if (form) form.submit();
+  }
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var elt = e.detail.requestConfig ? e.detail.requestConfig.elt : null;
+    if (!isMove(elt)) return;
+    var xhr = e.detail.xhr;
+    var status = xhr ? xhr.status : 0;
+    if (status === 200 || ((status === 409 || status === 422) && xhr.getResponseHeader("HX-Retarget"))) return;
+    e.detail.shouldSwap = false;
+    moveWithoutHtmx(elt);
+  });
+  document.addEventListener("htmx:sendError", function (e) {
+    if (isMove(e.detail.elt)) moveWithoutHtmx(e.detail.elt);
+  });
+  // After a move, the new question's heading takes the focus, as on a new page.
+  document.addEventListener("htmx:afterSettle", function (e) {
+    if (e.target && e.target.id === "question-panel") {
+      var heading = document.getElementById("question-heading");
+      if (heading) heading.focus({ preventScroll: true });
+    }
+  });
+
   function typingInField(target) {
     if (!target) return false;
     var tag = target.tagName;

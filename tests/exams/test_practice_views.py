@@ -243,10 +243,9 @@ class TestHistoryProgressDashboard:
             # session, user, attempts to expire, chosen exam, full mocks, domains, readiness
             # counts
             ("exams:progress", 7),
-            # session, user, attempts to expire, chosen exam and every exam (one query), in
-            # progress, last mocks, bank,
-            # readiness counts, missed pool
-            ("exams:dashboard", 9),
+            # session, user, in progress (the overdue ones submitted from it), chosen exam and
+            # every exam (one query), last mocks, bank, readiness counts, missed pool
+            ("exams:dashboard", 8),
         ],
     )
     def test_pages_take_the_same_queries_whatever_the_number_of_attempts(

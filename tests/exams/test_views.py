@@ -174,10 +174,11 @@ class TestQuestionPage:
         self, alice_client, attempt, django_assert_num_queries
     ):
         alice_client.get(url("question", attempt, 1))
-        # session, user, attempt, item + version, choices, navigator
-        with django_assert_num_queries(6):
+        # session, user, item + attempt + version, choices, navigator
+        with django_assert_num_queries(5):
             alice_client.get(url("question", attempt, 1))
-        # ...plus the one UPDATE that remembers a new position
+        # ...plus the UPDATE that moves the position and the one that keeps the time
+        # per question (the item left, the item reached)
         with django_assert_num_queries(7):
             alice_client.get(url("question", attempt, 2))
 
@@ -362,7 +363,7 @@ class TestReport:
         return services.attempt_submit(attempt=attempt)
 
     def test_it_shows_the_score_domains_and_tasks(self, alice_client, submitted):
-        html = alice_client.get(url("report", submitted)).content.decode()
+        html = alice_client.get(url("report", submitted) + "?show=all").content.decode()
         assert "40 of 65 correct" in html and "Below the pass mark" in html
         for name in (
             "Data Engineering",
@@ -391,13 +392,27 @@ class TestReport:
 
     def test_it_reveals_answers_explanations_and_rationales(self, alice_client, submitted):
         it = item(submitted, 1)
-        html = alice_client.get(url("report", submitted)).content.decode()
+        html = alice_client.get(url("report", submitted) + "?show=all").content.decode()
         assert it.version.explanation in html
         assert "Correct answer" in html and "Rationale 0" in html
 
     def test_the_report_takes_a_constant_number_of_queries(
         self, alice_client, submitted, django_assert_num_queries
     ):
+        # session, user, attempt, the five slowest questions
+        with django_assert_num_queries(4):
+            alice_client.get(url("report", submitted))
         # session, user, attempt, items + versions + questions + tasks + domains, their choices
         with django_assert_num_queries(5):
-            alice_client.get(url("report", submitted))
+            alice_client.get(url("report", submitted) + "?show=all")
+
+    def test_the_first_view_is_the_summary_with_the_review_on_demand(self, alice_client, submitted):
+        response = alice_client.get(url("report", submitted))
+        html = response.content.decode()
+        assert len(response.content) <= 60_000
+        assert html.count("review-item") == 0
+        assert 'href="?show=all#review-heading"' in html and 'hx-get="?show=all"' in html
+        fragment = alice_client.get(url("report", submitted) + "?show=all", **HTMX)
+        assert fragment.content.decode().count("review-item") == 65
+        printed = alice_client.get(url("report", submitted) + "?print=full").content.decode()
+        assert printed.count("review-item") == 65 and "print-full" in printed
