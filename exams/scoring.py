@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -166,19 +167,13 @@ class Estimate:
 def wilson_interval(correct: int, total: int) -> Estimate | None:
     """Share correct with its Wilson score interval at READINESS_CONFIDENCE (percent).
 
-    None when total is 0. Computed by SciPy (`binomtest(...).proportion_ci(method="wilson")`);
-    the interval is Wilson's (E. B. Wilson, "Probable inference, the law of succession, and
-    statistical inference", JASA 22, 1927), which stays inside 0-100% and behaves well for
-    small samples and shares near 0 or 1, unlike the normal approximation.
+    None when total is 0. The interval is Wilson's (E. B. Wilson, "Probable inference, the
+    law of succession, and statistical inference", JASA 22, 1927), which stays inside
+    0-100% and behaves well for small samples and shares near 0 or 1, unlike the normal
+    approximation; computed as `wilson_intervals` does (tests/exams/test_readiness.py and
+    test_cohort.py check it against SciPy's `binomtest(...).proportion_ci(method="wilson")`).
     """
-    if total <= 0:
-        return None
-    from scipy.stats import binomtest  # imported here: only the readiness pages need SciPy
-
-    ci = binomtest(correct, total).proportion_ci(
-        confidence_level=READINESS_CONFIDENCE, method="wilson"
-    )
-    return Estimate(100 * correct / total, 100 * ci.low, 100 * ci.high, total)
+    return wilson_intervals([(correct, total)]).get((correct, total))
 
 
 @dataclass(frozen=True)
@@ -227,10 +222,19 @@ def readiness(
     return Readiness(domains, overall, verdict)
 
 
+@functools.cache
+def _wilson_z() -> float:
+    """The standard normal quantile for READINESS_CONFIDENCE, two-sided (SciPy)."""
+    from scipy.stats import norm
+
+    return float(norm.ppf(1 - (1 - READINESS_CONFIDENCE) / 2))
+
+
 def wilson_intervals(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Estimate | None]:
     """wilson_interval for many (correct, total) pairs at once: pair → Estimate (None when
-    total is 0). For a whole cohort's readiness, where one SciPy `binomtest` per pair
-    (about 2 ms each, as it also computes an exact p-value) would take seconds.
+    total is 0). Written out rather than calling SciPy's `binomtest(...).proportion_ci`
+    per pair: that costs about 2 ms a call (it also computes an exact p-value), which is
+    most of a dashboard request and seconds for a whole cohort.
 
     The same interval as wilson_interval (Wilson, JASA 22, 1927, without continuity
     correction, at READINESS_CONFIDENCE), in closed form over NumPy arrays: with
@@ -239,7 +243,6 @@ def wilson_intervals(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], 
     tests/exams/test_cohort.py checks it against SciPy's binomtest pair by pair.
     """
     import numpy as np
-    from scipy.stats import norm
 
     unique = sorted({(c, t) for c, t in pairs})
     out: dict[tuple[int, int], Estimate | None] = {(c, t): None for c, t in unique if t <= 0}
@@ -248,7 +251,7 @@ def wilson_intervals(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], 
         return out
     correct = np.array([c for c, _ in valid], dtype=float)
     total = np.array([t for _, t in valid], dtype=float)
-    z = norm.ppf(1 - (1 - READINESS_CONFIDENCE) / 2)
+    z = _wilson_z()
     p = correct / total
     denominator = 1 + z**2 / total
     centre = (p + z**2 / (2 * total)) / denominator

@@ -330,10 +330,11 @@ def _question_context(attempt: Attempt, item: AttemptItem, walk: str = "") -> di
 
 
 def _item_with_attempt(request: HttpRequest, attempt_id: UUID, position: int):
-    """The user's item at `position` with its attempt and version, in one query (None when
-    the attempt has no such item or is not the user's)."""
+    """The user's item at `position` with its attempt (and the attempt's exam, named in the
+    page header) and version, in one query (None when the attempt has no such item or is
+    not the user's)."""
     return (
-        AttemptItem.objects.select_related("attempt", "version")
+        AttemptItem.objects.select_related("attempt__exam", "version")
         .filter(attempt_id=attempt_id, attempt__user=request.user, position=position)
         .first()
     )

@@ -167,7 +167,10 @@ class TestProblemReportCreate:
 
 class TestReportProblemView:
     def test_the_report_page_offers_the_form_on_every_question(self, alice_client, submitted):
-        html = alice_client.get(reverse("exams:report", args=[submitted.pk])).content.decode()
+        url = reverse("exams:report", args=[submitted.pk])
+        assert "Report a problem with this question" not in alice_client.get(url).content.decode()
+        # The question review, where the form is, loads on demand.
+        html = alice_client.get(url, {"show": "all"}).content.decode()
         assert html.count("Report a problem with this question") == submitted.question_count
         assert problem_url(first_item(submitted)) in html
 
