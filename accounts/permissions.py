@@ -4,11 +4,32 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django.contrib.auth.models import Group, Permission
 from django.http import Http404, HttpRequest, HttpResponse
 
 from accounts.decorators import login_required_page
 
 INSTRUCTORS_GROUP = "Instructors"
+# What the Instructors group may do in the admin (as accounts/migrations/0001 grants it):
+# manage the question bank, look at the blueprint.
+BANK_MODELS = ("question", "choice", "tag")
+BLUEPRINT_MODELS = ("exam", "domain", "taskstatement")
+INSTRUCTOR_CODENAMES = [
+    f"{action}_{model}" for model in BANK_MODELS for action in ("add", "change", "delete", "view")
+] + [f"view_{model}" for model in BLUEPRINT_MODELS]
+
+
+def instructors_group() -> Group:
+    """The Instructors group, made with its admin permissions if it is missing (a database
+    flushed since its migration ran, e.g. by a test server)."""
+    group, created = Group.objects.get_or_create(name=INSTRUCTORS_GROUP)
+    if created:
+        group.permissions.set(
+            Permission.objects.filter(
+                content_type__app_label="questions", codename__in=INSTRUCTOR_CODENAMES
+            )
+        )
+    return group
 
 
 def is_instructor(user) -> bool:

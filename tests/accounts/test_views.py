@@ -111,3 +111,15 @@ def test_make_instructor(alice):
     )
     with pytest.raises(CommandError, match="no user named 'zed'"):
         call_command("make_instructor", "zed")
+
+
+@pytest.mark.django_db
+def test_make_instructor_recreates_the_group_with_its_permissions_when_it_is_missing(alice):
+    from django.contrib.auth.models import Group
+
+    Group.objects.filter(name="Instructors").delete()
+    call_command("make_instructor", "alice")
+    alice = type(alice).objects.get(pk=alice.pk)  # a fresh user: no cached permissions
+    assert alice.groups.filter(name="Instructors").exists()
+    assert alice.has_perm("questions.change_question") and alice.has_perm("questions.view_exam")
+    assert not alice.has_perm("questions.change_exam")

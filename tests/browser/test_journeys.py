@@ -123,7 +123,7 @@ def test_a_full_mock_from_start_to_report(
     expect(flagged).to_be_visible()
     # Each question of the review opens on its own, with its explanation.
     second = page.locator(".review-item").filter(has=flagged)
-    second.locator("summary").click()
+    second.locator(":scope > summary").click()
     expect(second.get_by_role("heading", name="Explanation")).to_be_visible()
     assert Attempt.objects.get().status == Attempt.Status.SUBMITTED
 

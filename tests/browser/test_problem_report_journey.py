@@ -41,6 +41,7 @@ def test_a_reported_question_reaches_the_instructors_queue(
     page.get_by_role("button", name="Submit now").click()
     expect(page.get_by_role("heading", name="Domain drill: your report")).to_be_visible()
 
+    page.get_by_role("link", name="Open the question review").click()
     page.get_by_role("heading", name=re.compile(r"^Question 1\b")).click()
     first = page.locator("#report-problem-1")
     first.get_by_text("Report a problem with this question").click()

@@ -1,7 +1,7 @@
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
-INSTRUCTORS = "Instructors"
+from accounts.permissions import instructors_group
 
 
 class Command(BaseCommand):
@@ -17,5 +17,5 @@ class Command(BaseCommand):
             raise CommandError(f"no user named {username!r}") from None
         user.is_staff = True
         user.save(update_fields=["is_staff"])
-        user.groups.add(Group.objects.get(name=INSTRUCTORS))
+        user.groups.add(instructors_group())
         self.stdout.write(f"{username} is now an instructor: they can manage questions at /admin/.")
