@@ -3,7 +3,8 @@
 Loads the shipped blueprint and bank (plus `--extra` generated questions), signs one
 candidate in, and profiles `--repeat` requests of each kind through Django's test client:
 the question page (moving to a new position), the answer save (htmx), the dashboard and
-a full mock's start. Prints the top entries by cumulative time for each kind.
+a full mock's start. Prints the top entries (by cumulative time, or `--sort`) for each
+kind (or `--only` one).
 
     DEBUG=true .venv/bin/python scripts/profile_pages.py [--repeat 30] [--top 15] [--extra 0]
 """
@@ -27,6 +28,10 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--top", type=int, default=15)
     parser.add_argument("--extra", type=int, default=0, help="generated questions to add")
+    parser.add_argument(
+        "--sort", default="cumulative", help="pstats order: cumulative, tottime, ncalls…"
+    )
+    parser.add_argument("--only", help="profile only this kind, e.g. dashboard")
     args = parser.parse_args()
     tmp = tempfile.mkdtemp()
     os.environ.setdefault("SECRET_KEY", "profile-only-secret")
@@ -97,6 +102,8 @@ def main() -> int:
         ("dashboard", dashboard),
         ("full mock start", start),
     ):
+        if args.only and args.only != name:
+            continue
         fn(0)
         profiler = cProfile.Profile()
         profiler.enable()
@@ -104,7 +111,7 @@ def main() -> int:
             fn(i)
         profiler.disable()
         out = io.StringIO()
-        stats = pstats.Stats(profiler, stream=out).sort_stats("cumulative")
+        stats = pstats.Stats(profiler, stream=out).sort_stats(args.sort)
         stats.print_stats(args.top)
         total = stats.total_tt
         print(f"=== {name}: {args.repeat} requests, {total / args.repeat * 1000:.1f} ms each")
