@@ -41,6 +41,13 @@ def is_instructor(user) -> bool:
     return user.groups.filter(name=INSTRUCTORS_GROUP).exists()
 
 
+def sees_every_candidate(user) -> bool:
+    """True for the site's operators (superusers), who see every candidate's results.
+    Instructors are staff (for the admin's question bank) but see only the candidates of
+    the groups they run: being staff grants no view of anyone's attempts."""
+    return user.is_active and user.is_superuser
+
+
 def instructor_required(view):
     """Signed-out users go to log-in; signed-in users who are not instructors get 404, so
     the instructor pages do not even show that they exist."""

@@ -1,21 +1,24 @@
-"""Attempts, their items and problem reports in the admin: read-only for staff. Attempts
-change only through the exam engine, reports are resolved from the instructors' queue."""
+"""Attempts, their items and problem reports in the admin: read-only, and only for the
+site's operators (superusers). Instructors are staff for the question bank, but see
+candidates only on the cohort pages, limited to the groups they run. Attempts change only
+through the exam engine; reports are resolved from the instructors' queue."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
+from accounts.permissions import sees_every_candidate
 from exams.models import Attempt, AttemptItem, ProblemReport
 
 
 class ReadOnlyForStaff:
-    """Staff may look; nobody adds, changes or deletes here."""
+    """Operators may look; nobody adds, changes or deletes here."""
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return request.user.is_active and request.user.is_staff
+        return sees_every_candidate(request.user)
 
     def has_module_permission(self, request) -> bool:
-        return request.user.is_active and request.user.is_staff
+        return sees_every_candidate(request.user)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

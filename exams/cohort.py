@@ -12,6 +12,7 @@ from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Win
 from django.db.models.functions import RowNumber
 
 from accounts.models import GroupMembership, StudyGroup
+from accounts.permissions import sees_every_candidate
 from exams import scoring
 from exams.models import Attempt, AttemptItem, ProblemReport
 from exams.selectors import READINESS_ATTEMPTS
@@ -21,23 +22,23 @@ User = get_user_model()
 
 
 def groups_run_by(user) -> QuerySet[StudyGroup]:
-    """The groups whose pages `user` may see: every group for staff, else the groups they
-    run (StudyGroup.instructors)."""
+    """The groups whose pages `user` may see: every group for operators (superusers), else
+    the groups they run (StudyGroup.instructors)."""
     groups = StudyGroup.objects.select_related("exam")
-    return groups if user.is_staff else groups.filter(instructors=user)
+    return groups if sees_every_candidate(user) else groups.filter(instructors=user)
 
 
 def visible_candidates(viewer, *, exam: Exam | None, group: StudyGroup | None = None) -> QuerySet:
     """The users `viewer` may see on `exam`'s pages, as a queryset of users (not run).
 
     With a group (which the caller has checked `viewer` may see): its members. Without:
-    staff see everyone who has an attempt on the exam or is in one of its groups; any
-    other instructor sees only the members of the groups they run for this exam (for any
+    operators (superusers) see everyone who has an attempt on the exam or is in one of its
+    groups; an instructor sees only the members of the groups they run for this exam (for any
     exam when `exam` is None)."""
     if group is not None:
         members = GroupMembership.objects.filter(group=group).values("user_id")
         return User.objects.filter(pk__in=members)
-    if viewer.is_staff:
+    if sees_every_candidate(viewer):
         return User.objects.filter(
             Q(pk__in=Attempt.objects.filter(exam=exam).values("user_id"))
             | Q(pk__in=GroupMembership.objects.filter(group__exam=exam).values("user_id"))
@@ -49,9 +50,9 @@ def visible_candidates(viewer, *, exam: Exam | None, group: StudyGroup | None = 
 
 
 def may_see_candidate(viewer, candidate_id: int) -> bool:
-    """True when `viewer` (an instructor) may see this candidate: staff see everyone, any
-    other instructor only members of a group they run. One query."""
-    if viewer.is_staff:
+    """True when `viewer` (an instructor) may see this candidate: operators (superusers)
+    see everyone, an instructor only the members of a group they run. One query."""
+    if sees_every_candidate(viewer):
         return User.objects.filter(pk=candidate_id).exists()
     return GroupMembership.objects.filter(user_id=candidate_id, group__instructors=viewer).exists()
 

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import services as group_services
 from accounts.decorators import login_required_page
 from accounts.models import StudyGroup
-from accounts.permissions import instructor_required
+from accounts.permissions import instructor_required, sees_every_candidate
 from exams import cohort, selectors, services
 from exams.models import Attempt, AttemptItem, ProblemReport
 from questions.models import Exam
@@ -191,7 +191,7 @@ def reports(request: HttpRequest) -> HttpResponse:
     exam = _exam(request)
     group = _group(request)
     reporters = None
-    if group is not None or not request.user.is_staff:
+    if group is not None or not sees_every_candidate(request.user):
         reporters = cohort.visible_candidates(request.user, exam=exam, group=group)
     queue = cohort.report_queue(
         status=None if status == "all" else status,
@@ -233,7 +233,7 @@ def report_resolve(request: HttpRequest, report_id: int) -> HttpResponse:
         ),
         pk=report_id,
     )
-    if not request.user.is_staff and not cohort.may_see_candidate(request.user, report.user_id):
+    if not cohort.may_see_candidate(request.user, report.user_id):
         raise Http404
     back = request.POST.get("next", "")
     if not back.startswith("/instructor/reports/"):

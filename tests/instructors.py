@@ -1,7 +1,8 @@
 """The cast and the history the instructor-page tests share.
 
 carol runs the group alice and bob are in; dave runs another group (erin is in it);
-staff is a staff user who sees everyone."""
+root is an operator (superuser) who sees everyone; instructors are staff (as
+make_instructor makes them) and still see only their groups."""
 
 from __future__ import annotations
 

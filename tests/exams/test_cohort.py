@@ -105,8 +105,8 @@ class TestWhoSeesWhom:
         assert [r["candidate"] for r in parse(client.get(CSV))] == ["alice", "bob"]
         assert [r["candidate"] for r in parse(client.get(CSV, {"exam": "other-exam"}))] == ["zoe"]
 
-    def test_staff_see_everyone_and_can_narrow_to_a_group(self, client, groups, history):
-        as_user(client, UserFactory(username="staff", is_staff=True))
+    def test_operators_see_everyone_and_can_narrow_to_a_group(self, client, groups, history):
+        as_user(client, UserFactory(username="root", is_staff=True, is_superuser=True))
         assert [r["candidate"] for r in parse(client.get(CSV))] == ["alice", "bob", "erin"]
         narrowed = parse(client.get(CSV, {"group": groups[1].pk}))
         assert [r["candidate"] for r in narrowed] == ["erin"]
@@ -181,7 +181,7 @@ class TestTable:
     def test_sorting_by_best_score_descending_puts_candidates_without_a_mock_last(
         self, client, groups, history, exam
     ):
-        as_user(client, UserFactory(username="staff", is_staff=True))
+        as_user(client, UserFactory(username="root", is_staff=True, is_superuser=True))
         rows = parse(client.get(CSV, {"sort": "-best"}))
         assert [r["candidate"] for r in rows] == ["erin", "alice", "bob"]
         rows = parse(client.get(CSV, {"sort": "best"}))
@@ -195,7 +195,7 @@ class TestTable:
         from exams import cohort_views
 
         monkeypatch.setattr(cohort_views, "COHORT_PAGE_SIZE", 2)
-        as_user(client, UserFactory(username="staff", is_staff=True))
+        as_user(client, UserFactory(username="root", is_staff=True, is_superuser=True))
         first = client.get(COHORT, {"sort": "-best"}).content.decode()
         assert ">erin</a>" in first and ">alice</a>" in first and ">bob</a>" not in first
         assert "3 candidates" in first and "sort=-best&amp;page=2" in first
@@ -297,8 +297,10 @@ class TestCandidate:
 
 
 class TestAdmin:
-    def test_staff_see_attempts_read_only_and_cannot_add_change_or_delete(self, client, history):
-        staff = UserFactory(username="staff", is_staff=True)
+    def test_operators_see_attempts_read_only_and_cannot_add_change_or_delete(
+        self, client, history
+    ):
+        staff = UserFactory(username="root", is_staff=True, is_superuser=True)
         as_user(client, staff)
         attempt = history["last"]
         listing = client.get(reverse("admin:exams_attempt_changelist"), {"q": "alice"})
@@ -319,7 +321,7 @@ class TestAdmin:
         assert attempt.status == Attempt.Status.SUBMITTED
 
     def test_items_and_reports_are_listed_with_filters(self, client, history):
-        as_user(client, UserFactory(username="staff", is_staff=True))
+        as_user(client, UserFactory(username="root", is_staff=True, is_superuser=True))
         items = client.get(
             reverse("admin:exams_attemptitem_changelist"), {"attempt__mode": "drill"}
         )
@@ -330,6 +332,43 @@ class TestAdmin:
         as_user(client, UserFactory(username="root", is_staff=True, is_superuser=True))
         html = client.get(reverse("admin:accounts_studygroup_changelist")).content.decode()
         assert "Morning" in html and "Evening" in html
+
+
+class TestAnInstructorMadeByTheCommandSeesOnlyTheirGroups:
+    """Instructors are staff (make_instructor makes them so, for the admin's question
+    bank); being staff must not show them candidates outside the groups they run."""
+
+    @pytest.fixture
+    def ines(self, db):
+        from django.core.management import call_command
+
+        user = UserFactory(username="ines")
+        call_command("make_instructor", "ines")
+        user.refresh_from_db()
+        assert user.is_staff
+        return user
+
+    def test_a_candidate_in_no_group_stays_private(self, client, ines, exam, alice, history):
+        make_group("Dec", exam=exam, instructor=ines, members=[])
+        as_user(client, ines)
+        assert ">alice</a>" not in client.get(COHORT).content.decode()
+        assert [r["candidate"] for r in parse(client.get(CSV))] == []
+        assert client.get(reverse("instructor:candidate", args=[alice.pk])).status_code == 404
+        url = reverse("instructor:candidate_attempt", args=[alice.pk, history["last"].pk])
+        assert client.get(url).status_code == 404
+
+    def test_the_admin_shows_them_no_attempts(self, client, ines, history):
+        as_user(client, ines)
+        change = reverse("admin:exams_attempt_change", args=[history["last"].pk])
+        assert client.get(reverse("admin:exams_attempt_changelist")).status_code == 403
+        assert client.get(change).status_code == 403
+        assert client.get(reverse("admin:exams_problemreport_changelist")).status_code == 403
+
+    def test_they_see_the_members_they_teach(self, client, ines, exam, alice, history):
+        make_group("Dec", exam=exam, instructor=ines, members=[alice])
+        as_user(client, ines)
+        assert ">alice</a>" in client.get(COHORT).content.decode()
+        assert client.get(reverse("instructor:candidate", args=[alice.pk])).status_code == 200
 
 
 class TestWilsonIntervalsInBulk:

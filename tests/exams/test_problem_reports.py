@@ -311,9 +311,9 @@ class TestQueue:
         assert "Option C is also right" not in html and "0 reports" in html
         assert client.get(self.url, {"group": groups[0].pk}).status_code == 404
 
-    def test_staff_see_every_report_and_the_admin_link(self, client, alice, submitted):
+    def test_operators_see_every_report_and_the_admin_link(self, client, alice, submitted):
         stored = report(alice, first_item(submitted))
-        client.force_login(UserFactory(username="staff", is_staff=True))
+        client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
         html = client.get(self.url).content.decode()
         assert reverse("admin:questions_question_change", args=[stored.question_id]) in html
 
