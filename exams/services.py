@@ -51,6 +51,9 @@ MSG_NOT_IMMEDIATE = "Answers are revealed at the end of this attempt."
 MSG_REVEAL_UNANSWERED = "Choose an answer before checking it."
 MSG_NOTHING_TO_DRILL = "The question bank holds no questions for that choice yet."
 MSG_COUNT_CAPPED = "You asked for {asked} questions; the bank holds {held} for that choice, so the drill has {held}."
+MSG_MISSED_ALL = (
+    "You have {held} missed or flagged question{s} to practise, so this practice has all of them."
+)
 MSG_UNKNOWN_DOMAIN = "Choose at least one domain of this exam."
 MSG_TASK_OUTSIDE_CHOSEN = "A chosen task statement belongs to a domain you did not choose."
 MSG_CHANGED_ELSEWHERE = (
@@ -346,7 +349,11 @@ def _start_practice(
         raise BankShortfall(MSG_NOTHING_TO_DRILL)
     note = None
     if count > held:
-        note = MSG_COUNT_CAPPED.format(asked=count, held=held)
+        note = (
+            MSG_MISSED_ALL.format(held=held, s="" if held == 1 else "s")
+            if mode == Attempt.Mode.MISSED
+            else MSG_COUNT_CAPPED.format(asked=count, held=held)
+        )
         count = held
     quotas = allocate_quotas_capped(
         count, {d: d.weight_percent for d in domains}, {d: sizes[d.id] for d in domains}

@@ -157,6 +157,10 @@ class QuestionAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "updated_at", "source_file", "edited_in_admin"]
     inlines = [VersionInline]
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A question is never deleted (attempts and versions point at it): retire it.
+        return False
+
     def get_fieldsets(self, request, obj=None):
         choice_fields = [
             (f"choice_{n}_text", f"choice_{n}_correct", f"choice_{n}_why")

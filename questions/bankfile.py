@@ -508,6 +508,8 @@ def parse_text(
     """Parse and validate the text of one question file named `name` (a path or an
     uploaded file's name), in the format `options.fmt` or the one its name implies.
     Every problem is collected, none stops the reading early."""
+    if options.fmt is None and Path(name).suffix.lower() in SUFFIXES_NEEDING_A_FORMAT:
+        return ParsedFile(path=name, problems=[Problem(name, "", MSG_CHOOSE_FORMAT)])
     fmt = options.fmt or format_of(name)
     if fmt != "yaml":
         from questions import formats  # the other formats build on this module
@@ -559,6 +561,12 @@ def parse_text(
 
 
 YAML_SUFFIXES = frozenset({".yaml", ".yml"})
+# Suffixes more than one format uses (GIFT and Aiken are both plain text).
+SUFFIXES_NEEDING_A_FORMAT = frozenset({".txt"})
+MSG_CHOOSE_FORMAT = (
+    'a .txt file may be GIFT or Aiken: choose its format (the upload page\'s "Format", or '
+    "--format in load_questions)"
+)
 
 
 def format_of(name: str) -> str:

@@ -20,7 +20,7 @@ from questions.formats.common import DIFFICULTY_DEFAULT, Entry, ReadContext, mak
 
 MSG_NO_TASK = (
     "Aiken files have no categories: choose the task statement to file their questions under "
-    "(--default-task)"
+    '("Default task statement" on the upload page, --default-task in load_questions)'
 )
 MSG_NO_ANSWER = "no 'ANSWER:' line after the choices"
 MSG_NO_CHOICES = "'ANSWER:' with no choices (lines starting 'A.' or 'A)') before it"

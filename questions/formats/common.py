@@ -41,11 +41,12 @@ MSG_UNKNOWN_EXAM = "unknown exam {exam!r} (loaded: {known})"
 MSG_UNKNOWN_DEFAULT_TASK = "the default task {task!r} is not a task statement of exam {exam!r}"
 MSG_NO_CATEGORY = (
     "no task statement for this question: it is in no category and no default task was "
-    "chosen (--default-task)"
+    'chosen ("Default task statement" on the upload page, --default-task in load_questions)'
 )
 MSG_CATEGORY_NO_TASK = (
     "no task statement for this question: its category {category!r} does not end in a task "
-    "code such as …/3.2, and no default task was chosen (--default-task)"
+    'code such as …/3.2, and no default task was chosen ("Default task statement" on the '
+    "upload page, --default-task in load_questions)"
 )
 MSG_CATEGORY_UNKNOWN_TASK = "category {category!r} names task {task!r}, which exam {exam!r} lacks"
 

@@ -123,3 +123,15 @@ def test_make_instructor_recreates_the_group_with_its_permissions_when_it_is_mis
     assert alice.groups.filter(name="Instructors").exists()
     assert alice.has_perm("questions.change_question") and alice.has_perm("questions.view_exam")
     assert not alice.has_perm("questions.change_exam")
+
+
+@pytest.mark.django_db
+def test_each_fields_help_is_the_text_its_aria_describedby_names(client):
+    import re
+
+    html = client.get(reverse("accounts:signup")).content.decode()
+    described = re.findall(r'aria-describedby="([^"]+)"', html)
+    assert described, "the sign-up form has fields with help text"
+    for ids in described:
+        for help_id in ids.split():
+            assert f'id="{help_id}"' in html

@@ -185,7 +185,9 @@ class TestMissedPool:
         missed = {it.question_id for it in items(first) if it.position in (1, 4)}
         assert set(started.attempt.items.values_list("question_id", flat=True)) == missed
         assert started.attempt.mode == Attempt.Mode.MISSED
-        assert started.note == services.MSG_COUNT_CAPPED.format(asked=10, held=2)
+        # Nobody chose a count on the dashboard's button: the note says why there are 2.
+        assert started.note == services.MSG_MISSED_ALL.format(held=2, s="s")
+        assert "You have 2 missed or flagged questions to practise" in started.note
 
     def test_missed_practice_needs_a_pool(self, alice, exam, big_bank):
         with pytest.raises(services.BankShortfall, match="no missed or flagged questions"):

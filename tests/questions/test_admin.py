@@ -67,3 +67,20 @@ def test_the_admin_lists_and_filters_the_bank(admin_client, full_bank):
     assert "13 questions" in response.content.decode()
     response = admin_client.get(reverse("admin:questions_question_changelist") + "?q=d3-q-001")
     assert "1 question" in response.content.decode()
+
+
+def test_the_admin_offers_no_way_to_delete_a_question(admin_client, exam, full_bank):
+    question = full_bank[0]
+    changelist = admin_client.get(reverse("admin:questions_question_changelist"))
+    assert "delete_selected" not in changelist.content.decode()
+    change = admin_client.get(reverse("admin:questions_question_change", args=[question.pk]))
+    assert reverse("admin:questions_question_delete", args=[question.pk]) not in (
+        change.content.decode()
+    )
+    assert (
+        admin_client.post(
+            reverse("admin:questions_question_delete", args=[question.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    assert Question.objects.filter(pk=question.pk).exists()

@@ -11,7 +11,13 @@ from django.core.management import CommandError, call_command
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from questions.bankfile import BlueprintIndex, ReadOptions, parse_text, validate_question
+from questions.bankfile import (
+    MSG_CHOOSE_FORMAT,
+    BlueprintIndex,
+    ReadOptions,
+    parse_text,
+    validate_question,
+)
 from questions.formats import aiken, common, gift, moodle_xml, write
 from questions.models import Question
 from questions.services import BankLoadError, bank_export, bank_load, blueprint_index
@@ -524,6 +530,17 @@ class TestCommands:
             "mls-c01",
         )
         assert "created 7" in capsys.readouterr().out
+
+    def test_a_txt_file_without_a_format_is_asked_for_one_not_read_as_yaml(
+        self, exam, tmp_path, capsys
+    ):
+        path = tmp_path / "bank.txt"
+        shutil.copy(SAMPLES / "mapping.gift", path)
+        with pytest.raises(CommandError, match="nothing was loaded"):
+            call_command("load_questions", str(path), "--default-task", "1.1")
+        err = capsys.readouterr().err
+        assert MSG_CHOOSE_FORMAT in err and "YAML" not in err
+        assert not Question.objects.exists()
 
     def test_a_folder_scan_reads_gift_files_too(self, exam, tmp_path, capsys):
         shutil.copy(SAMPLES / "mapping.gift", tmp_path / "mapping.gift")

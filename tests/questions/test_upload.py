@@ -182,6 +182,14 @@ def test_the_preview_page_shows_the_old_and_new_version_side_by_side(exam, ines,
     assert "Choices, key or rationales changed" not in page
 
 
+def test_the_preview_shows_text_as_candidates_will_see_it(exam, ines, ines_client):
+    stem = "Which service keeps **order** within a `shard`?"
+    upload = preview(ines, ("d1.yaml", bank_file(question("de-b", stem=stem))))
+    page = ines_client.get(reverse("instructor:upload_detail", args=[upload.pk])).content.decode()
+    assert "<strong>order</strong>" in page and "<code>shard</code>" in page
+    assert "**order**" not in page
+
+
 def test_files_that_are_not_utf8_text_get_a_clear_problem(exam, ines):
     upload = preview(
         ines, ("latin.yaml", "exam: mls-c01 # café".encode("latin-1")), ("nul.yaml", b"exam:\x00")
