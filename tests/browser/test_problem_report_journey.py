@@ -67,6 +67,15 @@ def test_a_reported_question_reaches_the_instructors_queue(
     expect(entry).to_contain_text("alice")
     screenshot("problem-report-queue")
     assert serious_violations(page) == []
+
+    # The worklist marks the same question, with the reason in words.
+    page.get_by_role("link", name="Item analysis").click()
+    page.goto(page.url.split("?")[0] + "?mode=drill&look=on")
+    worklist_row = page.get_by_role("row").filter(has_text=report.question.external_id)
+    expect(worklist_row).to_contain_text("Reported by candidates: 1 open problem")
+    screenshot("problem-report-worklist")
+    page.get_by_role("link", name="Problem reports").click()
+    entry = page.get_by_role("listitem").filter(has_text=report.question.external_id)
     entry.get_by_label("Resolution note").fill("Reworded choice C in version 2.")
     entry.get_by_role("button", name=re.compile("Mark resolved")).click()
     expect(page.get_by_text("The report was marked resolved.")).to_be_visible()
