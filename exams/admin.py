@@ -1,24 +1,35 @@
-"""Attempts, their items and problem reports in the admin: read-only, and only for the
-site's operators (superusers). Instructors are staff for the question bank, but see
-candidates only on the cohort pages, limited to the groups they run. Attempts change only
+"""Attempts, their items and problem reports in the admin: read-only for staff. Operators
+(superusers) see every candidate's; an instructor (staff, for the question bank) only those
+of the candidates in the groups they run, as on the cohort pages. Attempts change only
 through the exam engine; reports are resolved from the instructors' queue."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
+from accounts.models import GroupMembership
 from accounts.permissions import sees_every_candidate
 from exams.models import Attempt, AttemptItem, ProblemReport
 
 
 class ReadOnlyForStaff:
-    """Operators may look; nobody adds, changes or deletes here."""
+    """Staff may look, at the candidates they may see; nobody adds, changes or deletes here.
+    `candidate_field` is the lookup from the model to the candidate (a user)."""
+
+    candidate_field = "user"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if sees_every_candidate(request.user):
+            return queryset
+        taught = GroupMembership.objects.filter(group__instructors=request.user)
+        return queryset.filter(**{f"{self.candidate_field}__in": taught.values("user_id")})
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return sees_every_candidate(request.user)
+        return request.user.is_active and request.user.is_staff
 
     def has_module_permission(self, request) -> bool:
-        return sees_every_candidate(request.user)
+        return request.user.is_active and request.user.is_staff
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -32,6 +43,7 @@ class ReadOnlyForStaff:
 
 class AttemptItemInline(ReadOnlyForStaff, admin.TabularInline):
     model = AttemptItem
+    candidate_field = "attempt__user"
     extra = 0
     can_delete = False
     fields = [
@@ -70,6 +82,7 @@ class AttemptAdmin(ReadOnlyForStaff, admin.ModelAdmin):
 
 @admin.register(AttemptItem)
 class AttemptItemAdmin(ReadOnlyForStaff, admin.ModelAdmin):
+    candidate_field = "attempt__user"
     list_display = ["attempt", "position", "question", "version", "is_correct", "flagged"]
     list_filter = ["attempt__mode", "attempt__status", "attempt__exam", "is_correct", "flagged"]
     search_fields = ["attempt__user__username", "question__external_id"]

@@ -357,12 +357,22 @@ class TestAnInstructorMadeByTheCommandSeesOnlyTheirGroups:
         url = reverse("instructor:candidate_attempt", args=[alice.pk, history["last"].pk])
         assert client.get(url).status_code == 404
 
-    def test_the_admin_shows_them_no_attempts(self, client, ines, history):
+    def test_the_admin_shows_them_only_their_groups_attempts(
+        self, client, ines, exam, bob, history
+    ):
+        theirs = full_mock_done(bob, exam, right=30, at=NOW - timedelta(hours=1))
+        make_group("Dec", exam=exam, instructor=ines, members=[bob])
         as_user(client, ines)
-        change = reverse("admin:exams_attempt_change", args=[history["last"].pk])
-        assert client.get(reverse("admin:exams_attempt_changelist")).status_code == 403
-        assert client.get(change).status_code == 403
-        assert client.get(reverse("admin:exams_problemreport_changelist")).status_code == 403
+        listed = client.get(reverse("admin:exams_attempt_changelist"))
+        assert listed.status_code == 200 and "1 attempt" in listed.content.decode()
+        assert "alice" not in listed.content.decode()
+        mine = reverse("admin:exams_attempt_change", args=[theirs.pk])
+        assert client.get(mine).status_code == 200
+        alices = reverse("admin:exams_attempt_change", args=[history["last"].pk])
+        # Django's admin redirects a hidden object's page to the admin index with a message.
+        assert client.get(alices).status_code == 302
+        items = client.get(reverse("admin:exams_attemptitem_changelist")).content.decode()
+        assert "65 attempt items" in items
 
     def test_they_see_the_members_they_teach(self, client, ines, exam, alice, history):
         make_group("Dec", exam=exam, instructor=ines, members=[alice])
