@@ -10,7 +10,7 @@ from accounts.permissions import INSTRUCTORS_GROUP
 from questions.formats.common import MSG_FRACTIONS_MULTIPLE
 from questions.models import Question
 from tests.browser.conftest import log_in, serious_violations
-from tests.conftest import fill_bank
+from tests.conftest import ROOT, fill_bank
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.browser
@@ -96,24 +96,7 @@ def test_an_instructor_fixes_a_file_applies_it_and_a_candidate_meets_the_questio
     ).to_be_visible()
 
 
-BLUEPRINT = """\
-code: dva-c02
-name: Developer Associate
-question_count: 65
-minutes: 130
-pass_mark_percent: 72
-domains:
-  - number: 1
-    name: Development with AWS services
-    weight: 60
-    tasks:
-      - {code: "1.1", name: Develop code for applications}
-  - number: 2
-    name: Security
-    weight: 40
-    tasks:
-      - {code: "2.1", name: Implement authentication}
-"""
+BLUEPRINT = (ROOT / "tests" / "questions" / "samples" / "dva-c02-blueprint.yaml").read_text()
 DVA_QUESTIONS = """\
 exam: dva-c02
 questions:

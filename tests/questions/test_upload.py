@@ -4,6 +4,7 @@ refusal when the bank changed, the list of uploads, permissions and limits."""
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
@@ -50,26 +51,8 @@ def bank_file(*entries: str) -> bytes:
     return ("exam: mls-c01\nquestions:\n" + "".join(entries)).encode()
 
 
-BLUEPRINT = textwrap.dedent(
-    """\
-    code: dva-c02
-    name: Developer Associate
-    question_count: 65
-    minutes: 130
-    pass_mark_percent: 72
-    domains:
-      - number: 1
-        name: Development with AWS services
-        weight: 60
-        tasks:
-          - {code: "1.1", name: Develop code for applications}
-      - number: 2
-        name: Security
-        weight: 40
-        tasks:
-          - {code: "2.1", name: Implement authentication}
-    """
-)
+# Another exam's blueprint, shared with the upload journey in the browser.
+BLUEPRINT = (Path(__file__).parent / "samples" / "dva-c02-blueprint.yaml").read_text()
 
 
 @pytest.fixture
