@@ -215,7 +215,16 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "mlsprep_cache",
-    }
+    },
+    # Per-process memo of the dashboard's figures (exams.selectors.candidate_standing).
+    # Its keys carry stamps read from the database on every request, so an entry is
+    # never stale and app nodes need not share it; the oldest entries go beyond the cap.
+    "standing": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "mlsprep-standing",
+        "TIMEOUT": 3600,
+        "OPTIONS": {"MAX_ENTRIES": env_int("STANDING_CACHE_ENTRIES", 5000)},
+    },
 }
 
 # Content-Security-Policy (django-csp): everything from our own origin, no inline script or

@@ -108,6 +108,9 @@ class Attempt(models.Model):
             models.Index(
                 fields=["user", "status", "-submitted_at"], name="attempt_user_status_sub_idx"
             ),
+            # Serves the count of a user's submitted attempts on each exam that
+            # selectors.exam_choices reads (the dashboard's history stamp), from the index.
+            models.Index(fields=["user", "exam", "status"], name="attempt_user_exam_status_idx"),
         ]
 
     def __str__(self) -> str:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
+
 from django.conf import settings
+from django.core.cache import caches
 from django.db import connection
 from django.db.models import (
     Case,
     Count,
-    Exists,
     F,
-    IntegerField,
     Max,
-    OuterRef,
     Prefetch,
     Q,
     Value,
@@ -20,6 +21,7 @@ from django.db.models import (
 )
 
 from accounts.models import Profile, StudyGroup
+from exams import scoring
 from exams.models import Attempt, AttemptItem, ProblemReport
 from questions.models import BankUpload, Choice, Domain, Exam, Question
 
@@ -104,16 +106,29 @@ def exam_choices(user) -> tuple[Exam | None, list[Exam]]:
 
     The chosen exam is the one in the user's Profile, else the exam whose code is
     settings.DEFAULT_EXAM_CODE, else the first exam by code; None when no exam is loaded.
-    `user` may be None or anonymous (then the site default)."""
-    ranks = [When(code=settings.DEFAULT_EXAM_CODE, then=Value(1))]
-    if user is not None and user.is_authenticated:
-        chose = Profile.objects.filter(user_id=user.pk, exam_id=OuterRef("pk"))
-        ranks.insert(0, When(Exists(chose), then=Value(0)))
-    exams = list(
-        Exam.objects.annotate(
-            choice_rank=Case(*ranks, default=Value(2), output_field=IntegerField())
-        ).order_by("code")
+    `user` may be None or anonymous (then the site default). Each exam carries
+    `submitted_attempts`: how many submitted attempts the user has on it (0 without a
+    user), the history stamp of candidate_standing, counted from the
+    attempt_user_exam_status_idx index.
+
+    Written in SQL rather than built with the ORM: every candidate page runs it, and
+    compiling the equivalent queryset (a CASE over an EXISTS and a COUNT subquery) took
+    longer than the dashboard's whole memoised standing."""
+    user_id = user.pk if user is not None and user.is_authenticated else None
+    q = connection.ops.quote_name
+    exam, profile, attempt = (m._meta.db_table for m in (Exam, Profile, Attempt))
+    columns = ", ".join(f"e.{q(f.column)}" for f in Exam._meta.concrete_fields)
+    sql = (
+        f"SELECT {columns}, "
+        f"CASE WHEN EXISTS (SELECT 1 FROM {q(profile)} p "
+        f"WHERE p.{q('user_id')} = %s AND p.{q('exam_id')} = e.{q('id')}) THEN 0 "
+        f"WHEN e.{q('code')} = %s THEN 1 ELSE 2 END AS choice_rank, "
+        f"(SELECT COUNT(*) FROM {q(attempt)} a WHERE a.{q('user_id')} = %s "
+        f"AND a.{q('exam_id')} = e.{q('id')} AND a.{q('status')} = %s) AS submitted_attempts "
+        f"FROM {q(exam)} e ORDER BY e.{q('code')}"
     )
+    params = [user_id, settings.DEFAULT_EXAM_CODE, user_id, Attempt.Status.SUBMITTED.value]
+    exams = list(Exam.objects.raw(sql, params))
     chosen = min(exams, key=lambda e: e.choice_rank, default=None)  # first by code among equals
     return chosen, exams
 
@@ -124,8 +139,10 @@ def chosen_exam(user) -> Exam | None:
 
 
 def in_progress_attempts(user) -> list[Attempt]:
+    """The user's attempts in progress (at most a full mock and a practice), oldest first;
+    without their exams, which the dashboard has already read (exam_choices)."""
     return list(
-        Attempt.objects.filter(user=user, status=Attempt.Status.IN_PROGRESS).select_related("exam")
+        Attempt.objects.filter(user=user, status=Attempt.Status.IN_PROGRESS).order_by("started_at")
     )
 
 
@@ -258,3 +275,106 @@ def instructor_waiting(user) -> dict[str, int]:
         "drafts": Question.objects.filter(status=Question.Status.DRAFT).count(),
         "groups": StudyGroup.objects.filter(instructors=user).count(),
     }
+
+
+READINESS_MOCKS = 3  # the dashboard's per-domain readiness is the mean of this many mocks
+STANDING_CACHE = "standing"  # settings.CACHES alias memoising candidate_standing
+
+
+@dataclass(frozen=True)
+class LastMock:
+    """The figures of a candidate's latest submitted full mock the dashboard shows."""
+
+    pk: object
+    score_percent: object  # Decimal, percent
+    correct_count: int
+    question_count: int
+    passed: bool
+
+
+@dataclass(frozen=True)
+class DomainStanding:
+    """One blueprint domain on the dashboard: its weight, the candidate's readiness (mean
+    percent over the latest READINESS_MOCKS mocks, None without one) and estimate (Wilson
+    interval, None without enough answers), their missed questions, and the active bank."""
+
+    number: int
+    name: str
+    weight_percent: int
+    active_questions: int
+    readiness: float | None
+    estimate: scoring.Estimate | None
+    missed: int
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a candidate stands on an exam: everything the dashboard shows about their
+    history (see candidate_standing)."""
+
+    last_full: LastMock | None
+    readiness_mocks: int
+    domains: list[DomainStanding]
+    missed_total: int
+    estimate: scoring.Readiness
+
+
+def candidate_standing(*, user, exam: Exam) -> Standing:
+    """The dashboard's figures for `user` on `exam` (an exam as exam_choices returns it,
+    with `submitted_attempts`): the last full mock, readiness per domain over the latest
+    READINESS_MOCKS mocks, the readiness estimate (scoring.readiness over
+    readiness_counts), the missed pool per domain and the bank's size.
+
+    Memoised in the STANDING_CACHE cache under (user, exam, the exam's bank_revision, the
+    user's count of submitted attempts on it). Submitted attempts are never changed or
+    deleted (only with their user), so the count changes exactly when the history behind
+    a Standing does; a timed-out attempt is submitted at its deadline, so the latest
+    submission time would not do. Both stamps are read from the database with the exam,
+    so a figure is never served after a change, whichever app node computed it. No query
+    when memoised, four otherwise."""
+    key = f"standing:{user.pk}:{exam.pk}:{exam.bank_revision}:{exam.submitted_attempts}"
+    cache = caches[STANDING_CACHE]
+    standing = cache.get(key)
+    if standing is None:
+        standing = _standing(user=user, exam=exam)
+        cache.set(key, standing)
+    return standing
+
+
+def _standing(*, user, exam: Exam) -> Standing:
+    recent = full_mock_history(user=user, exam=exam, limit=READINESS_MOCKS)
+    readiness = domain_readiness(recent)
+    domains = bank_size_by_domain(exam)
+    estimate = scoring.readiness(
+        readiness_counts(user=user, exam=exam),
+        {d.number: d.weight_percent for d in domains},
+        pass_mark=exam.pass_mark_percent,
+    )
+    missed = Counter(missed_pool(user_id=user.pk, exam_id=exam.pk).values())
+    last = recent[-1] if recent else None
+    return Standing(
+        last_full=LastMock(
+            pk=last.pk,
+            score_percent=last.score_percent,
+            correct_count=last.correct_count,
+            question_count=last.question_count,
+            passed=last.passed,
+        )
+        if last
+        else None,
+        readiness_mocks=len(recent),
+        domains=[
+            DomainStanding(
+                number=d.number,
+                name=d.name,
+                weight_percent=d.weight_percent,
+                active_questions=d.active_questions,
+                readiness=readiness.get(d.number),
+                estimate=estimate.domains.get(d.number),
+                missed=missed.get(d.number, 0),
+            )
+            for d in domains
+        ],
+        missed_total=sum(missed.values()),
+        estimate=estimate,
+    )

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import csv
-from collections import Counter
 from uuid import UUID
 
 from django.conf import settings
@@ -31,7 +30,6 @@ MSG_UNKNOWN_EXAM = (
     "That exam is not offered here (it may have been removed): choose one from the list."
 )
 MSG_EXAM_CHOSEN = "Your pages are now about {name}."
-READINESS_MOCKS = 3  # readiness is the mean of this many latest full mocks
 ONE_CLICK_DRILL_QUESTIONS = 10
 HISTORY_PAGE_SIZE = 25
 REVIEW_FILTERS = {"all": "All questions", "flagged": "Flagged", "unanswered": "Unanswered"}
@@ -107,28 +105,24 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     in_progress = services.attempts_submit_overdue(
         attempts=selectors.in_progress_attempts(request.user), now=now
     )
+    # Read after the overdue attempts were submitted: each exam's count of submitted
+    # attempts is the history stamp of the standing below.
     exam, exams = selectors.exam_choices(request.user)
+    exams_by_id = {e.pk: e for e in exams}
     for attempt in in_progress:
+        attempt.exam = exams_by_id[attempt.exam_id]
         attempt.time_left = attempt.seconds_left(now)
     context = {"exam": exam, "exams": exams, "in_progress": in_progress}
     if exam is not None:
-        recent = selectors.full_mock_history(user=request.user, exam=exam, limit=READINESS_MOCKS)
-        readiness = selectors.domain_readiness(recent)
-        domains = selectors.bank_size_by_domain(exam)
-        estimate = _readiness(request.user, exam, domains)
-        missed = Counter(selectors.missed_pool(user_id=request.user.pk, exam_id=exam.pk).values())
-        for d in domains:
-            d.readiness = readiness.get(d.number)
-            d.estimate = estimate.domains.get(d.number)
-            d.missed = missed.get(d.number, 0)
+        standing = selectors.candidate_standing(user=request.user, exam=exam)
         context.update(
             {
-                "last_full": recent[-1] if recent else None,
-                "readiness_mocks": len(recent),
-                "domains": domains,
-                "missed_total": sum(missed.values()),
+                "last_full": standing.last_full,
+                "readiness_mocks": standing.readiness_mocks,
+                "domains": standing.domains,
+                "missed_total": standing.missed_total,
                 "pass_mark": exam.pass_mark_percent,
-                "estimate": estimate,
+                "estimate": standing.estimate,
             }
         )
     return render(request, "exams/dashboard.html", context)

@@ -9,7 +9,12 @@ from django.contrib import admin
 
 from questions.bankfile import validate_question
 from questions.models import Domain, Exam, Question, QuestionVersion, Tag, TaskStatement
-from questions.services import blueprint_index, question_admin_save, version_as_data
+from questions.services import (
+    bank_revision_bump,
+    blueprint_index,
+    question_admin_save,
+    version_as_data,
+)
 
 CHOICE_SLOTS = Question.MAX_CHOICES
 MSG_EXPLANATION_BEFORE_ACTIVE = (
@@ -213,13 +218,30 @@ class DomainInline(admin.TabularInline):
     extra = 0
 
 
+class BumpsBankRevision:
+    """Admin pages that change a blueprint record the change (bank_revision_bump) after
+    saving the object and its inlines, and after a deletion."""
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        bank_revision_bump()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        bank_revision_bump()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        bank_revision_bump()
+
+
 @admin.register(Exam)
-class ExamAdmin(admin.ModelAdmin):
+class ExamAdmin(BumpsBankRevision, admin.ModelAdmin):
     list_display = ["code", "name", "question_count", "minutes", "pass_mark_percent"]
     inlines = [DomainInline]
 
 
 @admin.register(Domain)
-class DomainAdmin(admin.ModelAdmin):
+class DomainAdmin(BumpsBankRevision, admin.ModelAdmin):
     list_display = ["__str__", "exam", "weight_percent"]
     inlines = [TaskStatementInline]

@@ -13,6 +13,10 @@ class Exam(models.Model):
     question_count = models.PositiveSmallIntegerField()
     minutes = models.PositiveSmallIntegerField()
     pass_mark_percent = models.PositiveSmallIntegerField()
+    # Raised by every change to the bank or the blueprints (questions.services.
+    # bank_revision_bump): pages that summarise the bank memoise their figures under it,
+    # so a figure computed before a change is never served after it.
+    bank_revision = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["code"]

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 
 from questions.bankfile import (
@@ -152,6 +152,17 @@ def blueprint_validate(data: Any) -> list[str]:
     return problems
 
 
+def bank_revision_bump() -> None:
+    """Record that the bank or a blueprint changed: raise every exam's `bank_revision` by
+    one (one UPDATE, in the caller's transaction, so a rolled-back load leaves it alone).
+
+    Every service that writes questions, versions, domains or task statements calls it;
+    pages that memoise figures about the bank key them on the revision (see
+    exams.selectors.candidate_standing). Every exam, not just the one changed: bank
+    changes are rare, and a question may move between exams' task statements."""
+    Exam.objects.update(bank_revision=F("bank_revision") + 1)
+
+
 @transaction.atomic
 def blueprint_load(*, data: Mapping[str, Any]) -> Exam:
     """Create or update an exam's blueprint from its mapping form."""
@@ -177,6 +188,8 @@ def blueprint_load(*, data: Mapping[str, Any]) -> Exam:
             TaskStatement.objects.update_or_create(
                 domain=domain, code=str(t["code"]), defaults={"name": t["name"]}
             )
+    bank_revision_bump()
+    exam.refresh_from_db(fields=["bank_revision"])
     return exam
 
 
@@ -435,6 +448,7 @@ def bank_load(
             _retire_missing(result, paths, questions, allow_mass_retire=allow_mass_retire)
         if result.created or result.new_versions:
             _refresh_statistics()
+        bank_revision_bump()
         if dry_run:
             transaction.set_rollback(True)
     return result
@@ -666,6 +680,7 @@ def question_admin_save(
     question.edited_in_admin = True
     question.save()
     question.tags.set(list(tag_ids))
+    bank_revision_bump()
     return version
 
 
@@ -1285,6 +1300,7 @@ def bank_upload_apply(
             result.retired_ids.extend(retire_ids)
         if result.created or result.new_versions:
             _refresh_statistics()
+        bank_revision_bump()
         counts = {
             "created": result.created,
             "new_versions": result.new_versions,

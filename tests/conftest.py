@@ -4,9 +4,11 @@ import os
 from pathlib import Path
 
 import pytest
+from django.core.cache import caches
 from hypothesis import settings
 
 from exams.scoring import allocate_quotas
+from exams.selectors import STANDING_CACHE
 from questions.models import Exam, Question
 from questions.services import blueprint_load_file
 from tests.factories import QuestionFactory, UserFactory
@@ -32,6 +34,13 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _forget_memoised_standings():
+    """Each test's database starts again from the same ids and revisions, so a standing
+    memoised by an earlier test could match a later test's stamps: forget them."""
+    caches[STANDING_CACHE].clear()
 
 
 @pytest.fixture(scope="session")

@@ -411,7 +411,8 @@ def test_the_dashboard_takes_the_same_queries_with_two_exams(
     fill_bank(exam)
     mock_done(alice, exam, right=40, seed=1)
     # session, user, in progress (the overdue ones submitted from it), the chosen exam with
-    # every exam (one query), last mocks, bank, readiness counts, missed pool
+    # every exam with the count of submitted attempts on each (one query); then last mocks, bank, readiness counts,
+    # missed pool, computed once for the exam's bank revision and the history stamp
     with django_assert_num_queries(8):
         alice_client.get(reverse("exams:dashboard"))
     sample = blueprint_load_file(path=SAMPLE / "blueprint.yaml")
@@ -419,8 +420,12 @@ def test_the_dashboard_takes_the_same_queries_with_two_exams(
     with django_assert_num_queries(8):
         html = alice_client.get(reverse("exams:dashboard")).content.decode()
     assert "Switch exam" in html
+    with django_assert_num_queries(4):
+        alice_client.get(reverse("exams:dashboard"))
     choose(alice_client, sample)
     mock_done(alice, sample, right=5, seed=2)
     with django_assert_num_queries(8):
         html = alice_client.get(reverse("exams:dashboard")).content.decode()
     assert "Preparing for <strong>Sample - Statistics Foundations</strong>" in html
+    with django_assert_num_queries(4):
+        alice_client.get(reverse("exams:dashboard"))

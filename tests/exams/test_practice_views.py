@@ -244,7 +244,8 @@ class TestHistoryProgressDashboard:
             # counts
             ("exams:progress", 7),
             # session, user, in progress (the overdue ones submitted from it), chosen exam and
-            # every exam (one query), last mocks, bank, readiness counts, missed pool
+            # every exam with the counts of submitted attempts (one query), then (not memoised yet) last mocks, bank,
+            # readiness counts, missed pool
             ("exams:dashboard", 8),
         ],
     )

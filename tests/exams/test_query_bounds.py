@@ -70,16 +70,20 @@ class TestQueriesDoNotGrow:
             full_mock_done(alice, exam, right=30, at=timezone.now() - timedelta(hours=hours))
         assert start_and_count(alice_client) == small
 
-    def test_the_dashboard_takes_eight_queries_with_a_small_or_a_bigger_bank(
+    def test_the_dashboard_takes_eight_queries_then_four_with_a_small_or_a_bigger_bank(
         self, alice_client, alice, exam, full_bank, django_assert_num_queries
     ):
         full_mock_done(alice, exam, right=20, at=timezone.now() - timedelta(hours=9))
         with django_assert_num_queries(8):
             alice_client.get(reverse("exams:dashboard"))
+        with django_assert_num_queries(4):  # memoised: see test_dashboard_memo
+            alice_client.get(reverse("exams:dashboard"))
         grow_bank(exam)
         for hours in (8, 7, 6):
             full_mock_done(alice, exam, right=40, at=timezone.now() - timedelta(hours=hours))
         with django_assert_num_queries(8):
+            alice_client.get(reverse("exams:dashboard"))
+        with django_assert_num_queries(4):
             alice_client.get(reverse("exams:dashboard"))
 
     def test_the_missed_pool_is_one_query_whatever_the_history(
