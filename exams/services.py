@@ -18,10 +18,10 @@ from functools import reduce
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, F, Q, Value, When
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from exams import selectors
+from exams import selectors, sql
 from exams.models import Attempt, AttemptItem, ProblemReport
 from exams.scoring import (
     ItemOutcome,
@@ -521,10 +521,12 @@ def attempt_answer(
         raise AnswerRefused(MSG_ONE_ONLY if limit == 1 else MSG_TOO_MANY.format(n=limit))
     selected = [c for c in item.choice_order if c in wanted]
     answered_at = now if selected else None
-    if (
-        not _open_items(item, now)
-        .filter(revealed=False, revision=revision)
-        .update(selected=selected, answered_at=answered_at, revision=F("revision") + 1)
+    if not sql.item_answer_if_open(
+        item_id=item.pk,
+        revision=revision,
+        selected=selected,
+        answered_at=answered_at,
+        open_after=now - answer_grace(),
     ):
         fresh = AttemptItem.objects.get(pk=item.pk)
         if fresh.revision != revision:
@@ -609,19 +611,6 @@ def visit_seconds(since: datetime | None, now: datetime) -> int:
     return max(0, min(int((now - since).total_seconds()), settings.MAX_VISIT_SECONDS))
 
 
-def _add_visit(*, attempt_id, leaving: int | None, spent: int, arriving: int | None) -> None:
-    """One UPDATE of at most two items: `spent` seconds added to the item at `leaving`, one
-    visit added to the item at `arriving` (either may be None)."""
-    positions = {p for p in (leaving, arriving) if p is not None}
-    if not positions or (arriving is None and spent == 0):
-        return
-    AttemptItem.objects.filter(attempt_id=attempt_id, position__in=positions).update(
-        time_spent_seconds=F("time_spent_seconds")
-        + Case(When(position=leaving, then=Value(spent)), default=Value(0)),
-        visits=F("visits") + Case(When(position=arriving, then=Value(1)), default=Value(0)),
-    )
-
-
 def _move(attempt: Attempt, *, to: int | None, now: datetime) -> None:
     """Leave the current question (adding the visit's time to it) and arrive at `to`
     (counting a visit), or at no question when `to` is None (the review screen). One
@@ -639,7 +628,7 @@ def _move(attempt: Attempt, *, to: int | None, now: datetime) -> None:
     ).update(current_position=position, position_since=arrived)
     attempt.current_position, attempt.position_since = position, arrived
     if moved:
-        _add_visit(
+        sql.items_add_visit(
             attempt_id=attempt.pk,
             leaving=leaving,
             spent=visit_seconds(since, now),
@@ -712,7 +701,7 @@ def attempt_submit(*, attempt: Attempt, now: datetime | None = None) -> Attempt:
         timed_out = locked.is_past_deadline(now)
         ended = locked.deadline if timed_out else now
         # The last visit ends with the attempt (a submission, or the deadline).
-        _add_visit(
+        sql.items_add_visit(
             attempt_id=locked.pk,
             leaving=locked.current_position if locked.position_since else None,
             spent=visit_seconds(locked.position_since, ended),

@@ -58,6 +58,9 @@ def _get_attempt_for_user(request: HttpRequest, attempt_id: UUID) -> Attempt:
 VERSION_FOR_WRITES = ("version__id", "version__type", "version__select_count")
 
 
+MOVES = {"next": 1, "previous": -1}  # an answer form's moves, as position steps
+
+
 def _get_item_for_user(request: HttpRequest, attempt_id: UUID, position: int) -> AttemptItem:
     """The user's item with its attempt and the version fields a write needs (one query);
     404 for another user's attempt or a position it does not have."""
@@ -71,6 +74,24 @@ def _get_item_for_user(request: HttpRequest, attempt_id: UUID, position: int) ->
         attempt__user=request.user,
         position=position,
     )
+
+
+def _items_for_move(
+    request: HttpRequest, attempt_id: UUID, position: int, target: int
+) -> tuple[AttemptItem, AttemptItem | None]:
+    """The user's item at `position` and the one at `target` (None when the attempt has no
+    such position), each with its attempt and whole version, in one query: an answer
+    carrying a move to the next or previous question needs both. 404 as
+    _get_item_for_user."""
+    items = {
+        i.position: i
+        for i in AttemptItem.objects.select_related("attempt", "version").filter(
+            attempt_id=attempt_id, attempt__user=request.user, position__in=[position, target]
+        )
+    }
+    if position not in items:
+        raise Http404
+    return items[position], items.get(target)
 
 
 def _cell(item: AttemptItem) -> dict:
@@ -447,15 +468,21 @@ def _into_status(response: HttpResponse, go: str) -> HttpResponse:
     return response
 
 
-def _move_after_answer(request: HttpRequest, item: AttemptItem, go: str) -> HttpResponse:
+def _move_after_answer(
+    request: HttpRequest, item: AttemptItem, go: str, fetched: AttemptItem | None = None
+) -> HttpResponse:
     """htmx's Next/Previous after the (conditional) save: the target question's panel in
-    the same response, its URL pushed to the history; the review screen by a redirect."""
+    the same response, its URL pushed to the history; the review screen by a redirect.
+    `fetched` is the target item when it was read with `item` (_items_for_move)."""
     walk = _walk(request)
     target = _after_answer_target(item, go, walk)
     if target is None:
         return HttpResponseClientRedirect(_after_answer_url(item, go, walk))
     attempt = item.attempt
-    to = AttemptItem.objects.select_related("version").get(attempt=attempt, position=target)
+    if fetched is not None and fetched.position == target:
+        to = fetched
+    else:
+        to = AttemptItem.objects.select_related("version").get(attempt=attempt, position=target)
     to.attempt = attempt
     response = _show_question(request, attempt, to, walk)
     response["HX-Push-Url"] = _after_answer_url(item, go, walk)
@@ -471,9 +498,16 @@ def answer(request: HttpRequest, attempt_id: UUID, position: int) -> HttpRespons
     Every save names the revision its page was drawn from, and a stale one is refused.
     Navigation (Next, Previous, Review) writes only when the posted selection differs
     from the one the page was drawn with: a page that merely moves on never overwrites."""
-    item = _get_item_for_user(request, attempt_id, position)
-    was_answered = item.is_answered
     go = request.POST.get("go", "")
+    fetched = None
+    if request.htmx and go in MOVES and not _walk(request):
+        # A move to the next or previous question (outside a review walk, whose target
+        # depends on the other items): read both questions at once.
+        target = position + MOVES[go]
+        item, fetched = _items_for_move(request, attempt_id, position, target)
+    else:
+        item = _get_item_for_user(request, attempt_id, position)
+    was_answered = item.is_answered
     try:
         if item.revealed and request.htmx and not go:  # a click on a locked answer
             raise services.AnswerRefused(services.MSG_LOCKED)
@@ -504,7 +538,7 @@ def answer(request: HttpRequest, attempt_id: UUID, position: int) -> HttpRespons
         messages.error(request, exc.message)
         return redirect("exams:question", attempt_id=attempt_id, position=position)
     if request.htmx and go:
-        return _move_after_answer(request, item, go)
+        return _move_after_answer(request, item, go, fetched)
     if request.htmx:
         context = {"item": item, "cell": _cell(item), "attempt": item.attempt}
         if was_answered != item.is_answered:

@@ -2,7 +2,8 @@
 
 Loads the shipped blueprint and bank (plus `--extra` generated questions), signs one
 candidate in, and profiles `--repeat` requests of each kind through Django's test client:
-the question page (moving to a new position), the answer save (htmx), the dashboard and
+the question page (moving to a new position), the answer save (htmx), an answer and Next
+(htmx, one post), the dashboard and
 a full mock's start. Prints the top entries (by cumulative time, or `--sort`) for each
 kind (or `--only` one).
 
@@ -85,6 +86,23 @@ def main() -> int:
             HTTP_HX_REQUEST="true",
         )
 
+    def answer_and_next(i: int) -> None:
+        # One htmx post: a changed choice and Next, answered by the next question's panel.
+        position = i % 64 + 1
+        item = AttemptItem.objects.get(attempt_id=attempt_id, position=position)
+        drawn = [str(item.choice_order.index(c) + 1) for c in item.selected]
+        client.post(
+            f"{attempt_url}/questions/{position}/answer/",
+            {
+                "choice": "1" if "1" not in drawn else "2",
+                "revision": item.revision,
+                "drawn": ",".join(drawn),
+                "go": "next",
+            },
+            HTTP_HX_REQUEST="true",
+            HTTP_HX_TARGET="question-panel",
+        )
+
     def dashboard(i: int) -> None:
         client.get("/")
 
@@ -99,6 +117,7 @@ def main() -> int:
     for name, fn in (
         ("question page", question),
         ("answer save", answer),
+        ("answer and next", answer_and_next),
         ("dashboard", dashboard),
         ("full mock start", start),
     ):

@@ -128,9 +128,10 @@ class TestTheExamLoop:
         alice_client.get(
             reverse("exams:question", kwargs={"attempt_id": attempt.pk, "position": 1})
         )
-        # session, user, item, the next item + version, the position's and the time's
-        # UPDATEs, choices, navigator: the unchanged answer is not written
-        with django_assert_num_queries(8):
+        # session, user, the item and the next one (with versions) in one query, the
+        # position's and the time's UPDATEs, choices, navigator: the unchanged answer is
+        # not written
+        with django_assert_num_queries(7):
             response = alice_client.post(
                 url,
                 {"revision": 0, "drawn": "", "go": "next"},
@@ -145,6 +146,64 @@ class TestTheExamLoop:
         assert AttemptItem.objects.get(attempt=attempt, position=1).revision == 0
         attempt.refresh_from_db()
         assert attempt.current_position == 2
+
+    def test_a_changed_answer_with_next_or_previous_takes_eight_queries(
+        self, alice_client, attempt, django_assert_num_queries
+    ):
+        question = reverse("exams:question", kwargs={"attempt_id": attempt.pk, "position": 5})
+        alice_client.get(question)
+        url = reverse("exams:answer", kwargs={"attempt_id": attempt.pk, "position": 5})
+        # ... as above, and the answer's guarded UPDATE
+        with django_assert_num_queries(8):
+            response = alice_client.post(
+                url,
+                {"choice": "2", "revision": 0, "drawn": "", "go": "previous"},
+                HTTP_HX_TARGET="question-panel",
+                **HTMX,
+            )
+        assert "Question 4 of 65" in response.content.decode()
+        item = AttemptItem.objects.get(attempt=attempt, position=5)
+        assert (item.selected, item.revision) == ([item.choice_order[1]], 1)
+        attempt.refresh_from_db()
+        assert attempt.current_position == 4
+
+    def test_next_on_the_last_question_stays_on_it(self, alice_client, attempt):
+        url = reverse("exams:answer", kwargs={"attempt_id": attempt.pk, "position": 65})
+        response = alice_client.post(
+            url,
+            {"choice": "1", "revision": 0, "drawn": "", "go": "next"},
+            HTTP_HX_TARGET="question-panel",
+            **HTMX,
+        )
+        assert "Question 65 of 65" in response.content.decode()
+        assert AttemptItem.objects.get(attempt=attempt, position=65).selected
+
+    def test_next_within_a_review_walk_goes_to_the_next_flagged_question(
+        self, alice_client, attempt
+    ):
+        AttemptItem.objects.filter(attempt=attempt, position__in=[3, 9]).update(flagged=True)
+        url = reverse("exams:answer", kwargs={"attempt_id": attempt.pk, "position": 3})
+        response = alice_client.post(
+            url,
+            {"revision": 0, "drawn": "", "go": "next", "walk": "flagged"},
+            HTTP_HX_TARGET="question-panel",
+            **HTMX,
+        )
+        assert "Question 9 of 65" in response.content.decode()
+
+    def test_a_move_on_another_users_attempt_is_404_and_writes_nothing(self, client, bob, attempt):
+        client.force_login(bob)
+        url = reverse("exams:answer", kwargs={"attempt_id": attempt.pk, "position": 1})
+        response = client.post(
+            url,
+            {"choice": "1", "revision": 0, "drawn": "", "go": "next"},
+            HTTP_HX_TARGET="question-panel",
+            **HTMX,
+        )
+        assert response.status_code == 404
+        assert not AttemptItem.objects.filter(attempt=attempt).exclude(selected=[]).exists()
+        attempt.refresh_from_db()
+        assert attempt.current_position == 1
 
     def test_a_navigator_move_swaps_only_the_question_panel(self, alice_client, attempt):
         url = reverse("exams:question", kwargs={"attempt_id": attempt.pk, "position": 7})
