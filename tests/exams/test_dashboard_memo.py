@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,6 +17,7 @@ from exams.models import Attempt
 from questions.models import Domain, Exam, Question
 from questions.services import bank_load, blueprint_load_file
 from tests.conftest import BLUEPRINT, fill_bank
+from tests.exams.test_multi_exam import SAMPLE
 from tests.exams.test_practice_views import full_mock_done
 from tests.exams.test_query_bounds import mock_with_misses
 from tests.questions.test_drafts import admin_form
@@ -163,3 +165,18 @@ def test_renaming_a_domain_in_the_admin_shows_at_the_next_view(alice_client, adm
 def test_loading_a_blueprint_raises_the_revision(banked):
     revision = Exam.objects.get().bank_revision
     assert blueprint_load_file(path=BLUEPRINT).bank_revision == revision + 1
+
+
+def test_each_exam_carries_the_users_count_of_submitted_attempts_and_none_for_a_visitor(
+    alice, bob, banked
+):
+    full_mock_done(alice, banked, right=30, at=timezone.now() - timedelta(hours=5))
+    full_mock_done(alice, banked, right=30, at=timezone.now() - timedelta(hours=3))
+    running = services.attempt_start_full_mock(user=alice, exam=banked)
+    sample = blueprint_load_file(path=SAMPLE / "blueprint.yaml")
+    chosen, exams = selectors.exam_choices(alice)
+    assert chosen.pk == banked.pk and running.status == Attempt.Status.IN_PROGRESS
+    assert {e.code: e.submitted_attempts for e in exams} == {banked.code: 2, sample.code: 0}
+    assert [e.submitted_attempts for e in selectors.exam_choices(bob)[1]] == [0, 0]
+    assert [e.submitted_attempts for e in selectors.exam_choices(None)[1]] == [0, 0]
+    assert selectors.exam_choices(AnonymousUser())[0].pk == banked.pk
