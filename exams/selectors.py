@@ -331,7 +331,8 @@ def candidate_standing(*, user, exam: Exam) -> Standing:
     a Standing does; a timed-out attempt is submitted at its deadline, so the latest
     submission time would not do. Both stamps are read from the database with the exam,
     so a figure is never served after a change, whichever app node computed it. No query
-    when memoised, four otherwise."""
+    when memoised, three or four otherwise (the bank's sizes are memoised apart, for every
+    candidate: see bank_sizes)."""
     key = f"standing:{user.pk}:{exam.pk}:{exam.bank_revision}:{exam.submitted_attempts}"
     cache = caches[STANDING_CACHE]
     standing = cache.get(key)
@@ -341,10 +342,23 @@ def candidate_standing(*, user, exam: Exam) -> Standing:
     return standing
 
 
+def bank_sizes(exam: Exam) -> list[Domain]:
+    """bank_size_by_domain(exam), memoised in the STANDING_CACHE cache under the exam's
+    bank_revision: the same for every candidate, and the one figure of the dashboard
+    whose cost grows with the bank. One query when not memoised, none otherwise."""
+    key = f"bank-sizes:{exam.pk}:{exam.bank_revision}"
+    cache = caches[STANDING_CACHE]
+    domains = cache.get(key)
+    if domains is None:
+        domains = bank_size_by_domain(exam)
+        cache.set(key, domains)
+    return domains
+
+
 def _standing(*, user, exam: Exam) -> Standing:
     recent = full_mock_history(user=user, exam=exam, limit=READINESS_MOCKS)
     readiness = domain_readiness(recent)
-    domains = bank_size_by_domain(exam)
+    domains = bank_sizes(exam)
     estimate = scoring.readiness(
         readiness_counts(user=user, exam=exam),
         {d.number: d.weight_percent for d in domains},

@@ -180,3 +180,15 @@ def test_each_exam_carries_the_users_count_of_submitted_attempts_and_none_for_a_
     assert [e.submitted_attempts for e in selectors.exam_choices(bob)[1]] == [0, 0]
     assert [e.submitted_attempts for e in selectors.exam_choices(None)[1]] == [0, 0]
     assert selectors.exam_choices(AnonymousUser())[0].pk == banked.pk
+
+
+def test_the_bank_sizes_are_computed_once_for_every_candidate(
+    alice, bob, client, banked, django_assert_num_queries
+):
+    client.force_login(alice)
+    with django_assert_num_queries(8):
+        client.get(reverse("exams:dashboard"))
+    client.force_login(bob)
+    # session, user, in progress, exams; last mocks, readiness counts, missed pool
+    with django_assert_num_queries(7):
+        assert column(standing_html(client), "Bank") == [13, 16, 23, 13]
