@@ -620,12 +620,13 @@ def _move(attempt: Attempt, *, to: int | None, now: datetime) -> None:
     since = attempt.position_since
     position = to if to is not None else attempt.current_position
     arrived = now if to is not None else None
-    moved = Attempt.objects.filter(
-        pk=attempt.pk,
-        status=Attempt.Status.IN_PROGRESS,
-        current_position=attempt.current_position,
-        position_since=since,
-    ).update(current_position=position, position_since=arrived)
+    moved = sql.attempt_move_if_unchanged(
+        attempt_id=attempt.pk,
+        position=attempt.current_position,
+        since=since,
+        to_position=position,
+        arrived=arrived,
+    )
     attempt.current_position, attempt.position_since = position, arrived
     if moved:
         sql.items_add_visit(

@@ -1,8 +1,8 @@
-"""The exam loop's two hottest writes, in SQL written out by hand.
+"""The exam loop's hottest writes, in SQL written out by hand.
 
-Every answer save and every move between questions runs one of these. Built with the ORM
+Every answer save and every move between questions runs these. Built with the ORM
 (a filter across the attempt join turned into a subquery, CASE expressions) they took
-about 0.7 ms of Python each to compile, against a few hundredths of a millisecond to run:
+up to 0.7 ms of Python each to compile, against a few hundredths of a millisecond to run:
 more than the rest of an answer save together. They are plain SQL that SQLite and
 PostgreSQL both accept (the suite runs on both); values go through the model fields'
 own preparation, so JSON, datetimes and UUIDs are stored exactly as the ORM stores them.
@@ -93,3 +93,37 @@ def items_add_visit(*, attempt_id, leaving: int | None, spent: int, arriving: in
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def attempt_move_if_unchanged(
+    *,
+    attempt_id,
+    position: int,
+    since: datetime | None,
+    to_position: int,
+    arrived: datetime | None,
+) -> int:
+    """Move the attempt in progress from `position` (arrived at `since`, None when at no
+    question) to `to_position` (arrived at `arrived`), only while it is still in progress
+    at that position since that time: a compare-and-set, so two tabs racing cannot both
+    count the same visit. One UPDATE; returns the rows changed (1, or 0)."""
+    q = connection.ops.quote_name
+    current, since_col = _column(Attempt, "current_position"), _column(Attempt, "position_since")
+    since_test = f"{since_col} IS NULL" if since is None else f"{since_col} = %s"
+    sql = (
+        f"UPDATE {q(Attempt._meta.db_table)} SET {current} = %s, {since_col} = %s "
+        f"WHERE {_column(Attempt, 'id')} = %s AND {_column(Attempt, 'status')} = %s "
+        f"AND {current} = %s AND {since_test}"
+    )
+    params = [
+        to_position,
+        _prep(Attempt, "position_since", arrived),
+        Attempt._meta.pk.get_db_prep_value(attempt_id, connection),
+        Attempt.Status.IN_PROGRESS.value,
+        position,
+    ]
+    if since is not None:
+        params.append(_prep(Attempt, "position_since", since))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount

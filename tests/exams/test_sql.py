@@ -90,3 +90,36 @@ def test_a_visit_adds_time_to_the_question_left_and_a_visit_to_the_one_reached(a
 def test_a_reload_of_the_same_question_adds_its_time_and_a_visit_in_one_row(attempt):
     sql.items_add_visit(attempt_id=attempt.pk, leaving=4, spent=12, arriving=4)
     assert attempt.items.values_list("time_spent_seconds", "visits").get(position=4) == (12, 1)
+
+
+def test_a_move_is_a_compare_and_set_on_the_position_and_its_arrival_time(attempt):
+    arrived = timezone.now()
+    assert sql.attempt_move_if_unchanged(
+        attempt_id=attempt.pk, position=1, since=None, to_position=2, arrived=arrived
+    )
+    # A second tab that read the same state moves nothing.
+    assert not sql.attempt_move_if_unchanged(
+        attempt_id=attempt.pk, position=1, since=None, to_position=3, arrived=arrived
+    )
+    later = arrived + timedelta(seconds=30)
+    assert not sql.attempt_move_if_unchanged(
+        attempt_id=attempt.pk, position=2, since=later, to_position=3, arrived=later
+    )
+    assert sql.attempt_move_if_unchanged(
+        attempt_id=attempt.pk, position=2, since=arrived, to_position=3, arrived=later
+    )
+    attempt.refresh_from_db()
+    assert (attempt.current_position, attempt.position_since) == (3, later)
+
+
+def test_an_ended_attempt_does_not_move(attempt):
+    answer(attempt.items.get(position=1))
+    services.attempt_submit(attempt=attempt)
+    attempt.refresh_from_db()
+    assert not sql.attempt_move_if_unchanged(
+        attempt_id=attempt.pk,
+        position=attempt.current_position,
+        since=attempt.position_since,
+        to_position=5,
+        arrived=timezone.now(),
+    )
