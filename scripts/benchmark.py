@@ -527,8 +527,9 @@ class Site:
         )
         if history:
             script += (
-                "from scripts.benchmark_data import add_history\n"
-                f"for n in {users!r}: add_history(n, {history})\n"
+                "from scripts.benchmark_data import PROBE_MODEL, add_submitted_mocks\n"
+                f"add_submitted_mocks(User.objects.filter(username__in={users!r})"
+                f".order_by('username'), mocks={history}, seed=2, model=PROBE_MODEL)\n"
             )
         self.manage("shell", "-c", script)
 
@@ -863,6 +864,7 @@ def item_analysis_main(argv: list[str]) -> int:
 
         from exams import item_analysis
         from exams.models import Attempt, AttemptItem
+        from scripts.benchmark_data import ITEM_ANALYSIS_MODEL, add_submitted_mocks
 
         call_command("migrate", verbosity=0)
         if not reuse:
@@ -871,7 +873,10 @@ def item_analysis_main(argv: list[str]) -> int:
             )
             call_command("load_questions", str(ROOT / "fixtures/questions"), verbosity=0)
             began = time.perf_counter()
-            _item_history(args.candidates, args.mocks)
+            candidates = User.objects.bulk_create(
+                User(username=f"item-bench-{i}", password="!") for i in range(args.candidates)
+            )
+            add_submitted_mocks(candidates, mocks=args.mocks, seed=2026, model=ITEM_ANALYSIS_MODEL)
             print(f"history built in {time.perf_counter() - began:.1f} s")
         print(
             f"history: {Attempt.objects.count()} submitted full mocks, "
@@ -939,198 +944,31 @@ ITEM_ANALYSIS_COLD_MS = 5000
 ITEM_ANALYSIS_WARM_MS = 500
 
 
-def _item_history(candidates: int, mocks: int):
-    """Submitted full mocks drawn from the 1PL model P(right) = 1 / (1 + e^-(ability -
-    difficulty)): abilities ~ N(0.8, 1), difficulties ~ N(0, 1); a wrong answer picks a
-    distractor with fixed, uneven odds; 10% of responses record no time, 8% are flagged."""
-    import math
-
-    from django.contrib.auth.models import User
-    from django.db import transaction
-    from django.utils import timezone
-
-    from exams.models import Attempt, AttemptItem
-    from questions.models import Choice, Exam, Question
-
-    rng = random.Random(2026)
-    exam = Exam.objects.get()
-    bank = list(Question.objects.filter(status="active").values_list("id", "current_version_id"))
-    choices: dict[int, list[tuple[int, bool]]] = defaultdict(list)
-    for version_id, choice_id, right in Choice.objects.values_list(
-        "version_id", "id", "is_correct"
-    ).order_by("version_id", "position"):
-        choices[version_id].append((choice_id, right))
-    difficulty = {v: rng.gauss(0, 1) for _, v in bank}
-    now = timezone.now()
-    made = 0
-    for first in range(0, candidates, 100):
-        with transaction.atomic():
-            users = User.objects.bulk_create(
-                User(username=f"item-bench-{i}") for i in range(first, min(first + 100, candidates))
-            )
-            attempts, items = [], []
-            for user in users:
-                ability = rng.gauss(0.8, 1)
-                for m in range(mocks):
-                    drawn = rng.sample(bank, exam.question_count)
-                    attempt = Attempt(
-                        user=user,
-                        exam=exam,
-                        mode="full",
-                        status="submitted",
-                        question_count=exam.question_count,
-                        pass_mark_percent=exam.pass_mark_percent,
-                        started_at=now - timezone.timedelta(days=m + 1),
-                        deadline=now - timezone.timedelta(days=m + 1) + timezone.timedelta(hours=3),
-                        submitted_at=now - timezone.timedelta(days=m + 1),
-                        correct_count=0,
-                    )
-                    for position, (question_id, version_id) in enumerate(drawn, start=1):
-                        options = choices[version_id]
-                        keys = [c for c, right in options if right]
-                        wrong = [c for c, right in options if not right]
-                        p = 1 / (1 + math.exp(-(ability - difficulty[version_id])))
-                        if rng.random() < p:
-                            picked, right = keys, True
-                        else:
-                            weights = [2**-i for i in range(len(wrong))]
-                            picked = rng.choices(wrong, weights)[: len(keys)]
-                            if len(keys) > 1:
-                                picked = [*picked, keys[0]]
-                            right = False
-                        attempt.correct_count += right
-                        items.append(
-                            AttemptItem(
-                                attempt=attempt,
-                                question_id=question_id,
-                                version_id=version_id,
-                                position=position,
-                                choice_order=[c for c, _ in options],
-                                selected=picked,
-                                is_correct=right,
-                                flagged=rng.random() < 0.08,
-                                time_spent_seconds=0
-                                if rng.random() < 0.1
-                                else rng.randint(15, 240),
-                            )
-                        )
-                    attempts.append(attempt)
-            Attempt.objects.bulk_create(attempts, batch_size=1000)
-            AttemptItem.objects.bulk_create(items, batch_size=2000)
-            made += len(items)
-    return made
-
-
 # --- cohort results at scale (--cohort) ----------------------------------------------------
 
 COHORT_CANDIDATES = 1000
 COHORT_MOCKS = 10
 # Targets in milliseconds (median of the timed runs), measured in-process (no HTTP server).
 TARGETS_COHORT_MS = {"cohort page": 2500, "cohort csv": 2500, "candidate page": 150}
+COHORT_JOIN_CODE = "BENCHMARK1"  # the study group holding every generated candidate
 
 
-def cohort_generate(*, candidates: int, mocks: int, seed: int = 7) -> int:
-    """Bulk-create `candidates` users with `mocks` submitted full mocks each (items,
-    answers and results as the engine stores them) and one study group holding them all.
-    Returns the number of attempt items written. Needs Django set up."""
-    import random as _random
-    import uuid
-    from datetime import timedelta
-    from decimal import Decimal
-
+def cohort_candidates(count: int) -> list:
+    """Bulk-create `count` candidates (cand0000, cand0001, …; unusable passwords: nobody
+    logs in as them) and one study group holding them all. Needs Django set up."""
     from django.contrib.auth.models import User
-    from django.utils import timezone
 
     from accounts.models import GroupMembership, StudyGroup
-    from exams.models import Attempt, AttemptItem
-    from exams.scoring import ItemOutcome, allocate_quotas, score_items
-    from questions.models import Choice, Exam, Question
+    from questions.models import Exam
 
-    rng = _random.Random(seed)
-    exam = Exam.objects.get()
-    domains = list(exam.domains.order_by("number"))
-    quotas = allocate_quotas(exam.question_count, {d.number: d.weight_percent for d in domains})
-    bank: dict[int, list[tuple]] = {d.number: [] for d in domains}
-    keys: dict[int, set[int]] = {}
-    order: dict[int, list[int]] = {}
-    for cid, vid, correct in Choice.objects.values_list("id", "version_id", "is_correct"):
-        order.setdefault(vid, []).append(cid)
-        if correct:
-            keys.setdefault(vid, set()).add(cid)
-    for q in Question.objects.filter(status=Question.Status.ACTIVE).values(
-        "id",
-        "current_version_id",
-        "task__domain__number",
-        "task__domain__name",
-        "task__code",
-        "task__name",
-    ):
-        bank[q["task__domain__number"]].append(q)
-    now = timezone.now()
-    hashed = "!"  # unusable password: nobody logs in as these candidates
     users = User.objects.bulk_create(
-        User(username=f"cand{n:04d}", password=hashed) for n in range(candidates)
+        User(username=f"cand{n:04d}", password="!") for n in range(count)
     )
-    group = StudyGroup.objects.create(name="Benchmark", exam=exam, join_code="BENCHMARK1")
+    group = StudyGroup.objects.create(
+        name="Benchmark", exam=Exam.objects.order_by("code").first(), join_code=COHORT_JOIN_CODE
+    )
     GroupMembership.objects.bulk_create(GroupMembership(group=group, user=u) for u in users)
-    written = 0
-    for user in users:
-        ability = rng.uniform(0.4, 0.95)
-        attempts, items = [], []
-        for m in range(mocks):
-            started = now - timedelta(days=2 * (mocks - m), minutes=rng.randint(0, 600))
-            attempt = Attempt(
-                id=uuid.uuid4(),
-                user=user,
-                exam=exam,
-                mode=Attempt.Mode.FULL,
-                status=Attempt.Status.SUBMITTED,
-                question_count=exam.question_count,
-                pass_mark_percent=exam.pass_mark_percent,
-                started_at=started,
-                deadline=started + timedelta(minutes=exam.minutes),
-                submitted_at=started + timedelta(minutes=rng.randint(60, 170)),
-            )
-            outcomes = []
-            drawn = [q for n, k in quotas.items() for q in rng.sample(bank[n], k)]
-            for pos, q in enumerate(drawn, start=1):
-                vid = q["current_version_id"]
-                right = rng.random() < ability
-                wrong = [c for c in order[vid] if c not in keys[vid]]
-                selected = sorted(keys[vid]) if right else [rng.choice(wrong)]
-                outcomes.append(
-                    ItemOutcome(
-                        q["task__domain__number"],
-                        q["task__domain__name"],
-                        q["task__code"],
-                        q["task__name"],
-                        selected=frozenset(selected),
-                        correct=frozenset(keys[vid]),
-                    )
-                )
-                items.append(
-                    AttemptItem(
-                        attempt=attempt,
-                        question_id=q["id"],
-                        version_id=vid,
-                        position=pos,
-                        choice_order=order[vid],
-                        selected=selected,
-                        answered_at=started,
-                        is_correct=right,
-                    )
-                )
-            result = score_items(outcomes, pass_mark_percent=exam.pass_mark_percent)
-            result["time_used_seconds"] = int((attempt.submitted_at - started).total_seconds())
-            attempt.result = result
-            attempt.correct_count = result["correct"]
-            attempt.score_percent = Decimal(str(result["percent"]))
-            attempt.passed = result["passed"]
-            attempts.append(attempt)
-        Attempt.objects.bulk_create(attempts)
-        AttemptItem.objects.bulk_create(items, batch_size=2000)
-        written += len(items)
-    return written
+    return users
 
 
 def cohort_main(argv: list[str]) -> int:
@@ -1187,18 +1025,24 @@ def cohort_main(argv: list[str]) -> int:
         from django.test import Client
         from django.test.utils import CaptureQueriesContext
 
+        from accounts.models import StudyGroup
+        from scripts.benchmark_data import COHORT_MODEL, add_submitted_mocks, refresh_statistics
+
         began = time.perf_counter()
         if not reuse:
-            written = cohort_generate(candidates=args.candidates, mocks=args.mocks)
+            history = add_submitted_mocks(
+                cohort_candidates(args.candidates), mocks=args.mocks, seed=7, model=COHORT_MODEL
+            )
             print(
                 f"generated {args.candidates} candidates x {args.mocks} full mocks "
-                f"({written} items) in {time.perf_counter() - began:.1f} s"
+                f"({history.items} items) in {time.perf_counter() - began:.1f} s"
             )
-        if connection.vendor == "sqlite":
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
+        elif connection.vendor == "sqlite":
+            refresh_statistics()
         client = Client()
         staff, _ = User.objects.get_or_create(username="bench-staff", is_staff=True)
+        # An instructor sees the candidates of the groups they run: this one runs them all.
+        StudyGroup.objects.get(join_code=COHORT_JOIN_CODE).instructors.add(staff)
         client.force_login(staff)
         someone = User.objects.get(username="cand0000")
         pages = {
