@@ -140,9 +140,11 @@ def chosen_exam(user) -> Exam | None:
 
 def in_progress_attempts(user) -> list[Attempt]:
     """The user's attempts in progress (at most a full mock and a practice), oldest first;
-    without their exams, which the dashboard has already read (exam_choices)."""
-    return list(
-        Attempt.objects.filter(user=user, status=Attempt.Status.IN_PROGRESS).order_by("started_at")
+    without their exams, which the dashboard has already read (exam_choices). Sorted here,
+    not by the model's default order, for the reason given in _open_one."""
+    return sorted(
+        Attempt.objects.filter(user=user, status=Attempt.Status.IN_PROGRESS).order_by(),
+        key=lambda a: a.started_at,
     )
 
 
@@ -212,10 +214,19 @@ def domain_readiness(mocks: list[Attempt]) -> dict[int, float]:
     return {n: round(sum(v) / len(v), 1) for n, v in sums.items()}
 
 
+def _open_one(**filters) -> Attempt | None:
+    """The user's one attempt in progress matching `filters`, or None. Unordered on
+    purpose: the model's default order (newest first) would walk the (user, started_at)
+    index through the whole history, where the (user, status) index finds the open one at
+    once (there is at most one per kind)."""
+    return next(
+        iter(Attempt.objects.filter(status=Attempt.Status.IN_PROGRESS, **filters).order_by()[:1]),
+        None,
+    )
+
+
 def running_full_mock(user) -> Attempt | None:
-    return Attempt.objects.filter(
-        user=user, mode=Attempt.Mode.FULL, status=Attempt.Status.IN_PROGRESS
-    ).first()
+    return _open_one(user=user, mode=Attempt.Mode.FULL)
 
 
 def running_mock_question_ids(user_id: int) -> set[int]:
@@ -230,11 +241,7 @@ def running_mock_question_ids(user_id: int) -> set[int]:
 
 
 def running_practice(user) -> Attempt | None:
-    return Attempt.objects.filter(
-        user=user,
-        mode__in=[Attempt.Mode.DRILL, Attempt.Mode.MISSED],
-        status=Attempt.Status.IN_PROGRESS,
-    ).first()
+    return _open_one(user=user, mode__in=[Attempt.Mode.DRILL, Attempt.Mode.MISSED])
 
 
 READINESS_ATTEMPTS = 10  # the latest submitted full mocks and drills that readiness rests on

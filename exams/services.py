@@ -755,7 +755,8 @@ def attempts_expire_due(*, user_id: int | None, now: datetime | None = None) -> 
     if user_id is not None:
         due = due.filter(user_id=user_id)
     closed = 0
-    for attempt in due.only("pk").iterator():
+    # Unordered: the model's default order would walk a user's whole history by start.
+    for attempt in due.order_by().only("pk").iterator():
         attempt_submit(attempt=attempt, now=now)
         closed += 1
     return closed

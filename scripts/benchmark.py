@@ -458,25 +458,24 @@ def print_floor(stats: dict[str, tuple], sizes: dict[str, int] | None) -> bool:
     return ok
 
 
-def scale_rounds(probe: Probe, rounds: int) -> None:
-    """Interleaved rounds of the floor, a full mock's start, one answer and the submission
-    (so the history grows by one each round), then the dashboard twice: first after the
-    submission (its standing computed) and again (memoised)."""
-    for _ in range(rounds):
-        try:
-            probe.call("floor", "/benchmark/floor/")
-            attempt = probe.start()
-            base = f"/attempts/{attempt}/questions/1"
-            _, page, _ = probe.call(None, f"{base}/", htmx=True, htmx_target="x")
-            state = _form_state(page)
-            probe.call(
-                None, f"{base}/answer/", {"choice": "1", "revision": state["revision"]}, htmx=True
-            )
-            probe.call(None, f"/attempts/{attempt}/submit/", {"confirm": "yes"})
-            probe.call("dashboard-first", "/")
-            probe.call("dashboard", "/")
-        except RequestFailed:
-            continue
+def scale_round(probe: Probe) -> None:
+    """One round of the scale mode: the floor, a full mock's start, one answer and the
+    submission (so the history grows by one each round), then the dashboard twice: first
+    after the submission (its standing computed) and again (memoised)."""
+    try:
+        probe.call("floor", "/benchmark/floor/")
+        attempt = probe.start()
+        base = f"/attempts/{attempt}/questions/1"
+        _, page, _ = probe.call(None, f"{base}/", htmx=True, htmx_target="x")
+        state = _form_state(page)
+        probe.call(
+            None, f"{base}/answer/", {"choice": "1", "revision": state["revision"]}, htmx=True
+        )
+        probe.call(None, f"/attempts/{attempt}/submit/", {"confirm": "yes"})
+        probe.call("dashboard-first", "/")
+        probe.call("dashboard", "/")
+    except RequestFailed:
+        pass
 
 
 class Site:
@@ -621,25 +620,35 @@ def run_floor(args, python: str) -> int:
 def run_scale(args, python: str) -> int:
     """--scale: exam start and the dashboard (after a submission and again) on the shipped
     bank and on a generated bank of --bank questions, each with --history submitted mocks
-    for the candidate; prints the big bank's medians over the shipped bank's."""
+    for the candidate; prints the big bank's medians over the shipped bank's. Both sites
+    are served at once and the rounds alternate between them, so a slower spell of the
+    machine weighs on both alike."""
     results = {}
     errors: list[str] = []
-    for label, bank in (("shipped", 0), ("generated", args.bank)):
-        with tempfile.TemporaryDirectory() as tmp:
+    with contextlib.ExitStack() as stack:
+        probes = {}
+        sizes = {}
+        for label, bank in (("shipped", 0), ("generated", args.bank)):
+            tmp = stack.enter_context(tempfile.TemporaryDirectory())
             site = Site(tmp, label, python=python, extra_env={"BENCHMARK_FLOOR": "true"})
             site.prepare(bank=bank)
             site.add_users(["probe0"], history=args.history)
-            size = site.active_questions()
-            try:
-                (base,) = site.serve(1, workers=1, threads=1)
-                probe = Probe(base, "probe0")
-                probe.log_in()
-                scale_rounds(probe, 3)
-                probe.samples.clear()
-                scale_rounds(probe, args.rounds)
-            finally:
-                site.stop()
-            results[label] = (size, medians(probe.samples))
+            sizes[label] = site.active_questions()
+            stack.callback(site.stop)
+            (base,) = site.serve(1, workers=1, threads=1)
+            probes[label] = Probe(base, "probe0")
+            probes[label].log_in()
+        for probe in probes.values():
+            for _ in range(3):  # warm-up
+                scale_round(probe)
+            probe.samples.clear()
+        order = list(probes.values())
+        for _ in range(args.rounds):
+            for probe in order:
+                scale_round(probe)
+            order.reverse()
+        for label, probe in probes.items():
+            results[label] = (sizes[label], medians(probe.samples))
             errors += probe.errors
     print(f"scale mode: {args.rounds} interleaved rounds, {args.history} submitted mocks each")
     ok = True

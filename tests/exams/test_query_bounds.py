@@ -248,3 +248,18 @@ def test_next_with_htmx_moves_on_from_a_revealed_answer(alice_client, alice, exa
         url, {"revision": 1, "drawn": "1", "go": "next"}, HTTP_HX_TARGET="question-panel", **HTMX
     )
     assert response.status_code == 200 and "Question 2 of 5" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_reads_of_open_attempts_are_not_ordered_through_the_history(alice, exam, full_bank):
+    """The model's default order (newest first) would lead the planner to the (user,
+    started_at) index and through every attempt the user ever took; the reads of the open
+    ones carry no ORDER BY, so the (user, status) index answers them."""
+    services.attempt_start_full_mock(user=alice, exam=exam)
+    with CaptureQueriesContext(connection) as captured:
+        assert len(selectors.in_progress_attempts(alice)) == 1
+        assert selectors.running_full_mock(alice) is not None
+        assert selectors.running_practice(alice) is None
+        services.attempts_expire_due(user_id=alice.pk)
+    assert len(captured) == 4
+    assert not [q["sql"] for q in captured if "ORDER BY" in q["sql"]]
