@@ -586,6 +586,11 @@ def wait_until_up(base: str) -> None:
             time.sleep(0.1)
 
 
+def _database_name() -> str:
+    """The database the scratch sites use: PostgreSQL when $DATABASE_URL names one."""
+    return "PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
+
+
 def run_floor(args, python: str) -> int:
     """--floor: interleaved single-candidate rounds against the floor view, on the shipped
     bank; prints each kind's median time over the floor's, sizes and queries per request."""
@@ -607,7 +612,7 @@ def run_floor(args, python: str) -> int:
         finally:
             site.stop()
     print(
-        f"floor mode: {args.rounds} interleaved rounds, one candidate, SQLite, "
+        f"floor mode: {args.rounds} interleaved rounds, one candidate, {_database_name()}, "
         "gunicorn with one sync worker"
     )
     ok = print_floor(medians(probe.samples), sizes)
@@ -650,7 +655,10 @@ def run_scale(args, python: str) -> int:
         for label, probe in probes.items():
             results[label] = (sizes[label], medians(probe.samples))
             errors += probe.errors
-    print(f"scale mode: {args.rounds} interleaved rounds, {args.history} submitted mocks each")
+    print(
+        f"scale mode: {args.rounds} interleaved rounds, {args.history} submitted mocks each, "
+        f"{_database_name()}"
+    )
     ok = True
     kinds = ("start", "dashboard", "dashboard-first")
     print(f"{'bank':<12}{'questions':>10}{'floor ms':>10}" + "".join(f"{k:>17}" for k in kinds))
