@@ -8,6 +8,7 @@ admin.site.site_header = "mlsprep administration"
 
 urlpatterns = [
     path("healthz", config_views.healthz, name="healthz"),
+    path("favicon.ico", config_views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("instructor/", include("exams.instructor_urls")),

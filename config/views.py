@@ -1,4 +1,4 @@
-"""Site-wide error views."""
+"""Site-wide views: errors, health, the icon, the benchmark's floor."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import redirect, resolve_url
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET
 
 from accounts.decorators import MSG_SIGNED_OUT
 
@@ -100,3 +102,10 @@ def benchmark_floor(request: HttpRequest) -> HttpResponse:
     )
     get_user_model().objects.filter(pk=request.user.pk).update(last_login=F("last_login"))
     return HttpResponse(f"<!doctype html><title>floor</title><p>{latest or '-'}</p>")
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page links: send them to the site's icon
+    (a static SVG, its hashed URL looked up when asked, not at import)."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))

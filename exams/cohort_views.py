@@ -97,6 +97,7 @@ def report_problem(request: HttpRequest, attempt_id: UUID, position: int) -> Htt
     if request.method == "GET":
         revealed = item.attempt.status == Attempt.Status.SUBMITTED or item.revealed
         context |= {"refused": None if revealed else services.MSG_REPORT_NOT_REVEALED}
+        item.sent_report = ProblemReport.objects.filter(user=request.user, item=item).first()
         context["back"] = _back_to_item(item)
         return render(request, "exams/report_problem.html", context)
     try:

@@ -124,6 +124,12 @@ class Attempt(models.Model):
     def is_abandoned(self) -> bool:
         return self.status == self.Status.ABANDONED
 
+    @property
+    def noun(self) -> str:
+        """What a candidate calls this attempt in a sentence: "exam" for a full mock,
+        "drill" for a domain drill, "practice" for missed-question practice."""
+        return {self.Mode.FULL: "exam", self.Mode.DRILL: "drill"}.get(self.mode, "practice")
+
     def seconds_left(self, now: datetime) -> int | None:
         if self.deadline is None:
             return None

@@ -60,6 +60,13 @@ def report_items(attempt: Attempt) -> list[AttemptItem]:
     )
 
 
+def reports_sent(*, user, attempt: Attempt) -> dict[int, ProblemReport]:
+    """The problem reports `user` sent on `attempt`'s items, by item id (one query): the
+    report pages show each one's state (and an instructor's resolution) instead of the
+    form again."""
+    return {r.item_id: r for r in ProblemReport.objects.filter(user=user, item__attempt=attempt)}
+
+
 SLOWEST_SHOWN = 5  # the report lists the candidate's slowest questions, this many
 
 

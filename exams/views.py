@@ -680,9 +680,11 @@ def report(request: HttpRequest, attempt_id: UUID) -> HttpResponse:
         context["slowest"] = selectors.slowest_items(attempt)
         return render(request, "exams/report.html", context)
     items = selectors.report_items(attempt)
+    sent = selectors.reports_sent(user=request.user, attempt=attempt)
     for item in items:
         item.choices_in_order = selectors.ordered_choices(item, list(item.version.choices.all()))
         item.selected_set = set(item.selected)
+        item.sent_report = sent.get(item.pk)
     context["slowest"] = selectors.slowest_of(items)
     context["items"] = [
         i

@@ -332,3 +332,11 @@ def test_pg_dump_and_restore_keep_every_answer(tmp_path, exam):
         subprocess.run(
             [f"{bindir}/dropdb", *common, "--if-exists", restored_name], check=False, env=env
         )
+
+
+def test_the_site_has_an_icon_and_favicon_ico_leads_to_it(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith(".svg")
+    page = client.get(reverse("accounts:login")).content.decode()
+    assert 'rel="icon"' in page and "favicon" in page
+    assert client.post("/favicon.ico").status_code == 405

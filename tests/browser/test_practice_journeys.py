@@ -54,7 +54,7 @@ def test_an_immediate_feedback_drill_on_modeling(
     expect(page.get_by_role("button", name="Check answer")).to_be_visible()
 
     page.get_by_role("button", name="Review and submit").click()
-    page.get_by_role("button", name="Submit exam…").click()
+    page.get_by_role("button", name="Submit drill…").click()
     page.get_by_role("button", name="Submit now").click()
     expect(page.get_by_role("heading", name="Domain drill: your report")).to_be_visible()
     expect(page.get_by_role("rowheader", name="3. Modeling")).to_be_visible()

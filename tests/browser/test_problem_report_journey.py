@@ -37,7 +37,7 @@ def test_a_reported_question_reaches_the_instructors_queue(
     page.locator("#choices label.choice").first.click()
     expect(page.locator("#save-status")).to_have_text(re.compile("Answer saved"))
     page.get_by_role("button", name="Review and submit").click()
-    page.get_by_role("button", name="Submit exam…").click()
+    page.get_by_role("button", name="Submit drill…").click()
     page.get_by_role("button", name="Submit now").click()
     expect(page.get_by_role("heading", name="Domain drill: your report")).to_be_visible()
 

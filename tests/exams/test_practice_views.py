@@ -110,6 +110,22 @@ class TestDrillSetup:
         assert alice_client.put(reverse("exams:drill")).status_code == 405
 
 
+@pytest.mark.parametrize(
+    ("start", "noun"),
+    [
+        (lambda c: c.post(reverse("exams:drill"), drill_post()), "drill"),
+        (lambda c: c.post(reverse("exams:start_full_mock"), {"begin": "1"}), "exam"),
+    ],
+)
+def test_the_review_and_confirmation_name_what_is_submitted(alice_client, big_bank, start, noun):
+    start(alice_client)
+    attempt = Attempt.objects.get()
+    review = alice_client.get(reverse("exams:review", args=[attempt.pk])).content.decode()
+    assert f"Submit {noun}…</button>" in review
+    confirm = alice_client.post(reverse("exams:submit", args=[attempt.pk])).content.decode()
+    assert f"Submit your {noun}?" in confirm
+
+
 class TestImmediateFeedbackPages:
     @pytest.fixture
     def attempt(self, alice_client, big_bank) -> Attempt:
@@ -131,6 +147,27 @@ class TestImmediateFeedbackPages:
         assert "✗ Not quite" in html and "✓ Correct answer" in html and "✗ Your answer" in html
         assert it.version.explanation in html
         assert "Check answer" not in html and "disabled" in html
+
+    def test_a_right_pick_is_marked_as_the_candidates_answer_as_well_as_the_key(
+        self, alice_client, attempt
+    ):
+        it = AttemptItem.objects.select_related("version").get(attempt=attempt, position=1)
+        keys = list(Choice.objects.filter(version=it.version, is_correct=True))
+        url = reverse("exams:answer", kwargs={"attempt_id": attempt.pk, "position": 1})
+        alice_client.post(
+            url,
+            {
+                "choice": [position_of(it, k.id) for k in keys],
+                "revision": it.revision,
+                "go": "check",
+            },
+        )
+        html = alice_client.get(
+            reverse("exams:question", kwargs={"attempt_id": attempt.pk, "position": 1})
+        ).content.decode()
+        marks = '<strong class="mark">✓ Correct answer</strong> <strong class="mark">· your answer'
+        assert html.count(marks) == len(keys)
+        assert "✗ Your answer" not in html
 
     def test_an_unchecked_question_shows_no_key(self, alice_client, attempt):
         it = AttemptItem.objects.select_related("version").get(attempt=attempt, position=2)

@@ -184,6 +184,33 @@ class TestReportProblemView:
         assert "Thanks: an instructor will look at it." in page
         assert ProblemReport.objects.get().user == alice
 
+    def test_after_a_plain_post_the_review_shows_the_report_sent_instead_of_the_form(
+        self, alice_client, submitted
+    ):
+        item = first_item(submitted)
+        alice_client.post(problem_url(item), {"kind": "ambiguous", "comment": "B fits"})
+        html = alice_client.get(
+            reverse("exams:report", args=[submitted.pk]), {"show": "all"}
+        ).content.decode()
+        assert "You reported this question (ambiguous: more than one answer fits)" in html
+        assert "An instructor will look at it." in html
+        # The other questions still offer the form.
+        assert html.count("Report a problem with this question") == submitted.question_count - 1
+
+    def test_the_candidate_sees_the_instructors_resolution(
+        self, alice, carol, alice_client, submitted
+    ):
+        item = first_item(submitted)
+        sent = report(alice, item)
+        services.problem_report_resolve(report=sent, by=carol, note="Key fixed in version 2.")
+        review = alice_client.get(
+            reverse("exams:report", args=[submitted.pk]), {"show": "all"}
+        ).content.decode()
+        page = alice_client.get(problem_url(item)).content.decode()
+        for html in (review, page):
+            assert "An instructor resolved it: <q>Key fixed in version 2.</q>" in html
+        assert 'name="kind"' not in page
+
     def test_htmx_gets_the_thanks_in_place_of_the_form(self, alice_client, submitted):
         item = first_item(submitted)
         response = alice_client.post(problem_url(item), {"kind": "typo"}, **HTMX)

@@ -402,8 +402,9 @@ class TestReport:
         # session, user, attempt, the five slowest questions
         with django_assert_num_queries(4):
             alice_client.get(url("report", submitted))
-        # session, user, attempt, items + versions + questions + tasks + domains, their choices
-        with django_assert_num_queries(5):
+        # session, user, attempt, items + versions + questions + tasks + domains, their
+        # choices, the problem reports the candidate sent on them
+        with django_assert_num_queries(6):
             alice_client.get(url("report", submitted) + "?show=all")
 
     def test_the_first_view_is_the_summary_with_the_review_on_demand(self, alice_client, submitted):
