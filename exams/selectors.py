@@ -277,6 +277,16 @@ def readiness_counts(*, user, exam: Exam) -> dict[int, tuple[int, int]]:
     return {r["question__task__domain__number"]: (r["correct"], r["total"]) for r in rows}
 
 
+def readiness_estimate(*, user, exam: Exam, domains: list[Domain]) -> scoring.Readiness:
+    """scoring.readiness over the user's readiness_counts, each of `domains` (the exam's)
+    weighted by its weight_percent: one query."""
+    return scoring.readiness(
+        readiness_counts(user=user, exam=exam),
+        {d.number: d.weight_percent for d in domains},
+        pass_mark=exam.pass_mark_percent,
+    )
+
+
 def instructor_waiting(user) -> dict[str, int]:
     """What waits for instructors, for their overview page: open problem reports, this
     instructor's uploads previewed but neither applied nor discarded, draft questions, and
@@ -348,12 +358,7 @@ def candidate_standing(*, user, exam: Exam) -> Standing:
     when memoised, three or four otherwise (the bank's sizes are memoised apart, for every
     candidate: see bank_sizes)."""
     key = f"standing:{user.pk}:{exam.pk}:{exam.bank_revision}:{exam.submitted_attempts}"
-    cache = caches[STANDING_CACHE]
-    standing = cache.get(key)
-    if standing is None:
-        standing = _standing(user=user, exam=exam)
-        cache.set(key, standing)
-    return standing
+    return caches[STANDING_CACHE].get_or_set(key, lambda: _standing(user=user, exam=exam))
 
 
 def bank_sizes(exam: Exam) -> list[Domain]:
@@ -361,23 +366,14 @@ def bank_sizes(exam: Exam) -> list[Domain]:
     bank_revision: the same for every candidate, and the one figure of the dashboard
     whose cost grows with the bank. One query when not memoised, none otherwise."""
     key = f"bank-sizes:{exam.pk}:{exam.bank_revision}"
-    cache = caches[STANDING_CACHE]
-    domains = cache.get(key)
-    if domains is None:
-        domains = bank_size_by_domain(exam)
-        cache.set(key, domains)
-    return domains
+    return caches[STANDING_CACHE].get_or_set(key, lambda: bank_size_by_domain(exam))
 
 
 def _standing(*, user, exam: Exam) -> Standing:
     recent = full_mock_history(user=user, exam=exam, limit=READINESS_MOCKS)
     readiness = domain_readiness(recent)
     domains = bank_sizes(exam)
-    estimate = scoring.readiness(
-        readiness_counts(user=user, exam=exam),
-        {d.number: d.weight_percent for d in domains},
-        pass_mark=exam.pass_mark_percent,
-    )
+    estimate = readiness_estimate(user=user, exam=exam, domains=domains)
     missed = Counter(missed_pool(user_id=user.pk, exam_id=exam.pk).values())
     last = recent[-1] if recent else None
     return Standing(

@@ -17,7 +17,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.decorators import login_required_page
 from accounts.services import profile_choose_exam
-from exams import scoring, selectors, services
+from exams import selectors, services
 from exams.charts import progress_chart
 from exams.forms import DomainDrillForm, DrillForm, MissedPracticeForm
 from exams.models import Attempt, AttemptItem
@@ -168,12 +168,6 @@ def choose_exam(request: HttpRequest) -> HttpResponse:
         profile_choose_exam(user=request.user, exam=exam)
         messages.success(request, MSG_EXAM_CHOSEN.format(name=exam.name))
     return redirect("exams:dashboard")
-
-
-def _readiness(user, exam, domains) -> scoring.Readiness:
-    weights = {d.number: d.weight_percent for d in domains}
-    counts = selectors.readiness_counts(user=user, exam=exam)
-    return scoring.readiness(counts, weights, pass_mark=exam.pass_mark_percent)
 
 
 @login_required_page()
@@ -849,7 +843,11 @@ def progress(request: HttpRequest) -> HttpResponse:
     mocks = selectors.full_mock_history(user=request.user, exam=exam) if exam else []
     domains = list(exam.domains.order_by("number")) if exam else []
     chart = progress_chart(mocks, domains, pass_mark=exam.pass_mark_percent if exam else 0)
-    estimate = _readiness(request.user, exam, domains) if exam else None
+    estimate = (
+        selectors.readiness_estimate(user=request.user, exam=exam, domains=domains)
+        if exam
+        else None
+    )
     if estimate:
         for d in domains:
             d.estimate = estimate.domains.get(d.number)
